@@ -1,0 +1,452 @@
+//! Negotiation state: a pure function of a set of events.
+//!
+//! Events are folded in the order (lamport, id) through the authorization rules. An event that
+//! the rules do not allow stays in the record but is excluded from the state, with a reason,
+//! identically on every node.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::body::{Body, Charter, Role};
+use crate::cbor::Enc;
+use crate::event::Event;
+use crate::identity::SignedCertificate;
+use crate::ids::{DelegationId, DeviceId, EventId, NegotiationId, SealingKey};
+
+/// Domain tag of the state hash.
+pub const STATE_DOMAIN: &[u8] = b"entente/state/v1\0";
+
+/// Where a delegation stands in the negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberStatus {
+    /// Accredited by the chair; no device has joined yet.
+    Accredited,
+    /// At least one device has joined.
+    Active,
+    Left,
+    Removed,
+}
+
+impl MemberStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberStatus::Accredited => "accredited",
+            MemberStatus::Active => "active",
+            MemberStatus::Left => "left",
+            MemberStatus::Removed => "removed",
+        }
+    }
+
+    /// Accredited or active: the chair's decisions apply to it.
+    pub fn is_member(self) -> bool {
+        matches!(self, MemberStatus::Accredited | MemberStatus::Active)
+    }
+}
+
+/// A device that joined for a delegation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub device: DeviceId,
+    pub label: String,
+    pub sealing_key: SealingKey,
+    pub not_after: Option<u64>,
+    /// The charter or join event that brought the device in.
+    pub joined_by: EventId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub delegation: DelegationId,
+    pub name: String,
+    pub role: Role,
+    pub status: MemberStatus,
+    pub devices: BTreeMap<DeviceId, Device>,
+}
+
+/// Why the rules keep an event out of the state. The code is part of the state hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum Exclusion {
+    #[error("the author's device is not a device of any member")]
+    UnknownAuthor,
+    #[error("the author's delegation has left or was removed")]
+    InactiveAuthor,
+    #[error("the author's device certificate had expired")]
+    CertificateExpired,
+    #[error("the author's role may not do this")]
+    NotAuthorized,
+    #[error("the event is in the wrong channel for its kind")]
+    WrongChannel,
+    #[error("the delegation is already a member")]
+    AlreadyMember,
+    #[error("the delegation is not a member")]
+    NotAMember,
+    #[error("the negotiation would be left without a chair")]
+    LastChair,
+    #[error("the joining device does not match its certificate")]
+    CertificateMismatch,
+    #[error("the device already acts for a delegation")]
+    DeviceInUse,
+    #[error("the kind of event is unknown to this version")]
+    UnknownKind,
+    #[error("a negotiation has exactly one charter")]
+    SecondCharter,
+}
+
+impl Exclusion {
+    /// The stable number that stands for the reason in the state hash (SPEC.md, "State hash").
+    pub fn code(self) -> u64 {
+        match self {
+            Exclusion::UnknownAuthor => 1,
+            Exclusion::InactiveAuthor => 2,
+            Exclusion::CertificateExpired => 3,
+            Exclusion::NotAuthorized => 4,
+            Exclusion::WrongChannel => 5,
+            Exclusion::AlreadyMember => 6,
+            Exclusion::NotAMember => 7,
+            Exclusion::LastChair => 8,
+            Exclusion::CertificateMismatch => 9,
+            Exclusion::DeviceInUse => 10,
+            Exclusion::UnknownKind => 11,
+            Exclusion::SecondCharter => 12,
+        }
+    }
+}
+
+/// The outcome of folding one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub id: EventId,
+    /// The delegation the author's device acted for, when known.
+    pub delegation: Option<DelegationId>,
+    /// `None`: included in the state.
+    pub excluded: Option<Exclusion>,
+}
+
+/// Why a set of events does not make a negotiation at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FoldError {
+    #[error("no charter: the negotiation's genesis event is missing")]
+    NoCharter,
+    #[error("event {0} belongs to another negotiation")]
+    ForeignEvent(EventId),
+    #[error("the charter is invalid: {0}")]
+    InvalidCharter(String),
+}
+
+/// The negotiation as every node that holds the same events sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NegotiationState {
+    pub negotiation: NegotiationId,
+    pub charter: Charter,
+    pub members: BTreeMap<DelegationId, Member>,
+    /// Every event in fold order with its verdict.
+    pub entries: Vec<Entry>,
+    /// Events that no other event names as a parent, ascending.
+    pub heads: Vec<EventId>,
+    devices: BTreeMap<DeviceId, DelegationId>,
+}
+
+/// Folds a negotiation's events (in any order; duplicates are ignored) into its state.
+pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<NegotiationState, FoldError> {
+    let mut by_id: BTreeMap<(u64, EventId), &Event> = BTreeMap::new();
+    for e in events {
+        by_id.insert(e.order_key(), e);
+    }
+    let charter_event = by_id
+        .values()
+        .find(|e| matches!(e.body, Some(Body::Charter(_))) && e.header.negotiation.is_none())
+        .copied()
+        .ok_or(FoldError::NoCharter)?;
+    let mut state = NegotiationState::genesis(charter_event)?;
+    let mut named_as_parent = BTreeSet::new();
+    for event in by_id.values() {
+        if event.negotiation() != state.negotiation {
+            return Err(FoldError::ForeignEvent(event.id));
+        }
+        named_as_parent.extend(event.header.parents.iter().copied());
+        if event.id != charter_event.id {
+            let entry = state.apply(event);
+            state.entries.push(entry);
+        }
+    }
+    state.heads = by_id
+        .values()
+        .map(|e| e.id)
+        .filter(|id| !named_as_parent.contains(id))
+        .collect();
+    state.heads.sort();
+    Ok(state)
+}
+
+impl NegotiationState {
+    fn genesis(event: &Event) -> Result<Self, FoldError> {
+        let Some(Body::Charter(charter)) = &event.body else {
+            return Err(FoldError::NoCharter);
+        };
+        let cert = &charter.chair.certificate;
+        if cert.device != event.header.author {
+            return Err(FoldError::InvalidCharter(
+                "the charter's author is not the device its certificate names".into(),
+            ));
+        }
+        if !cert.valid_at(event.header.time) {
+            return Err(FoldError::InvalidCharter(
+                "the convener's device certificate had expired".into(),
+            ));
+        }
+        let mut state = Self {
+            negotiation: event.id,
+            charter: charter.clone(),
+            members: BTreeMap::new(),
+            entries: vec![Entry {
+                id: event.id,
+                delegation: Some(cert.delegation),
+                excluded: None,
+            }],
+            heads: Vec::new(),
+            devices: BTreeMap::new(),
+        };
+        state.members.insert(
+            cert.delegation,
+            Member {
+                delegation: cert.delegation,
+                name: charter.chair_name.clone(),
+                role: Role::Chair,
+                status: MemberStatus::Active,
+                devices: BTreeMap::new(),
+            },
+        );
+        state.add_device(cert.delegation, &charter.chair, event.id);
+        Ok(state)
+    }
+
+    fn add_device(&mut self, delegation: DelegationId, cert: &SignedCertificate, by: EventId) {
+        let c = &cert.certificate;
+        self.devices.insert(c.device, delegation);
+        if let Some(m) = self.members.get_mut(&delegation) {
+            m.status = MemberStatus::Active;
+            m.devices.insert(
+                c.device,
+                Device {
+                    device: c.device,
+                    label: c.label.clone(),
+                    sealing_key: c.sealing_key,
+                    not_after: c.not_after,
+                    joined_by: by,
+                },
+            );
+        }
+    }
+
+    fn apply(&mut self, event: &Event) -> Entry {
+        let mut entry = Entry {
+            id: event.id,
+            delegation: self.devices.get(&event.header.author).copied(),
+            excluded: None,
+        };
+        match self.authorize_and_apply(event) {
+            Ok(Some(delegation)) => entry.delegation = Some(delegation),
+            Ok(None) => {}
+            Err(reason) => entry.excluded = Some(reason),
+        }
+        entry
+    }
+
+    /// Applies the event if the rules allow it; returns the delegation it acted for.
+    fn authorize_and_apply(&mut self, event: &Event) -> Result<Option<DelegationId>, Exclusion> {
+        let Some(body) = &event.body else {
+            return Err(Exclusion::UnknownKind);
+        };
+        if event.header.channel != body.channel() {
+            return Err(Exclusion::WrongChannel);
+        }
+        match body {
+            Body::Join { certificate } => return self.join(event, certificate).map(Some),
+            Body::Charter(_) => return Err(Exclusion::SecondCharter),
+            _ => {}
+        }
+        let (author, role) = self.acting_member(event)?;
+        match body {
+            Body::Accredit {
+                delegation,
+                role: new_role,
+                name,
+            } => {
+                require_chair(role)?;
+                self.accredit(*delegation, *new_role, name)?;
+            }
+            Body::RoleChange {
+                delegation,
+                role: new_role,
+            } => {
+                require_chair(role)?;
+                self.change_role(*delegation, *new_role)?;
+            }
+            Body::Remove { delegation, .. } => {
+                require_chair(role)?;
+                self.end_membership(*delegation, MemberStatus::Removed)?;
+            }
+            Body::Leave { .. } => self.end_membership(author, MemberStatus::Left)?,
+            Body::Message { .. } | Body::Note { .. } | Body::Charter(_) | Body::Join { .. } => {}
+        }
+        Ok(Some(author))
+    }
+
+    /// The delegation and role of the event's author, if it may act at all.
+    fn acting_member(&self, event: &Event) -> Result<(DelegationId, Role), Exclusion> {
+        let delegation = *self
+            .devices
+            .get(&event.header.author)
+            .ok_or(Exclusion::UnknownAuthor)?;
+        let member = self.members.get(&delegation).ok_or(Exclusion::UnknownAuthor)?;
+        if member.status != MemberStatus::Active {
+            return Err(Exclusion::InactiveAuthor);
+        }
+        let device = member
+            .devices
+            .get(&event.header.author)
+            .ok_or(Exclusion::UnknownAuthor)?;
+        if device.not_after.is_some_and(|t| event.header.time > t) {
+            return Err(Exclusion::CertificateExpired);
+        }
+        Ok((delegation, member.role))
+    }
+
+    fn join(&mut self, event: &Event, certificate: &SignedCertificate) -> Result<DelegationId, Exclusion> {
+        let cert = &certificate.certificate;
+        if cert.device != event.header.author {
+            return Err(Exclusion::CertificateMismatch);
+        }
+        if !cert.valid_at(event.header.time) {
+            return Err(Exclusion::CertificateExpired);
+        }
+        let member = self.members.get(&cert.delegation).ok_or(Exclusion::NotAMember)?;
+        if !member.status.is_member() {
+            return Err(Exclusion::NotAMember);
+        }
+        match self.devices.get(&cert.device) {
+            Some(d) if *d == cert.delegation => return Err(Exclusion::AlreadyMember),
+            Some(_) => return Err(Exclusion::DeviceInUse),
+            None => {}
+        }
+        self.add_device(cert.delegation, certificate, event.id);
+        Ok(cert.delegation)
+    }
+
+    fn accredit(&mut self, delegation: DelegationId, role: Role, name: &str) -> Result<(), Exclusion> {
+        if let Some(m) = self.members.get_mut(&delegation) {
+            if m.status.is_member() {
+                return Err(Exclusion::AlreadyMember);
+            }
+            // Readmission after leaving or removal: devices must join again.
+            for d in m.devices.keys() {
+                self.devices.remove(d);
+            }
+            m.devices.clear();
+        }
+        self.members.insert(
+            delegation,
+            Member {
+                delegation,
+                name: name.to_string(),
+                role,
+                status: MemberStatus::Accredited,
+                devices: BTreeMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    fn change_role(&mut self, delegation: DelegationId, role: Role) -> Result<(), Exclusion> {
+        let current = self.member_role(delegation)?;
+        if current == Role::Chair && role != Role::Chair {
+            self.require_another_chair()?;
+        }
+        if let Some(m) = self.members.get_mut(&delegation) {
+            m.role = role;
+        }
+        Ok(())
+    }
+
+    fn end_membership(&mut self, delegation: DelegationId, status: MemberStatus) -> Result<(), Exclusion> {
+        if self.member_role(delegation)? == Role::Chair {
+            self.require_another_chair()?;
+        }
+        if let Some(m) = self.members.get_mut(&delegation) {
+            m.status = status;
+        }
+        Ok(())
+    }
+
+    fn member_role(&self, delegation: DelegationId) -> Result<Role, Exclusion> {
+        match self.members.get(&delegation) {
+            Some(m) if m.status.is_member() => Ok(m.role),
+            _ => Err(Exclusion::NotAMember),
+        }
+    }
+
+    /// A negotiation always keeps at least one chair who is a member.
+    fn require_another_chair(&self) -> Result<(), Exclusion> {
+        let chairs = self
+            .members
+            .values()
+            .filter(|m| m.role == Role::Chair && m.status.is_member())
+            .count();
+        if chairs < 2 {
+            return Err(Exclusion::LastChair);
+        }
+        Ok(())
+    }
+
+    /// Included and excluded event counts.
+    pub fn counts(&self) -> (usize, usize) {
+        let excluded = self.entries.iter().filter(|e| e.excluded.is_some()).count();
+        (self.entries.len() - excluded, excluded)
+    }
+
+    /// The delegation that a device acts for, if it ever joined.
+    pub fn delegation_of(&self, device: &DeviceId) -> Option<DelegationId> {
+        self.devices.get(device).copied()
+    }
+
+    /// SHA-256 over the canonical encoding of the state (SPEC.md, "State hash").
+    pub fn state_hash(&self) -> [u8; 32] {
+        let mut e = Enc::new();
+        e.array(3).bytes(self.negotiation.as_bytes());
+        e.array(self.members.len());
+        for m in self.members.values() {
+            e.array(5)
+                .bytes(m.delegation.as_bytes())
+                .str(&m.name)
+                .str(m.role.as_str())
+                .str(m.status.as_str())
+                .array(m.devices.len());
+            for d in m.devices.keys() {
+                e.bytes(d.as_bytes());
+            }
+        }
+        e.array(self.entries.len());
+        for entry in &self.entries {
+            e.array(2)
+                .bytes(entry.id.as_bytes())
+                .u64(entry.excluded.map_or(0, Exclusion::code));
+        }
+        Sha256::new()
+            .chain_update(STATE_DOMAIN)
+            .chain_update(e.finish())
+            .finalize()
+            .into()
+    }
+}
+
+fn require_chair(role: Role) -> Result<(), Exclusion> {
+    if role == Role::Chair {
+        Ok(())
+    } else {
+        Err(Exclusion::NotAuthorized)
+    }
+}
