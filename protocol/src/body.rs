@@ -137,17 +137,31 @@ pub enum Body {
         name: String,
     },
     /// An accredited delegation's device enters, presenting its certificate.
-    Join { certificate: SignedCertificate },
+    Join {
+        certificate: SignedCertificate,
+    },
     /// The chair changes a member's role.
-    RoleChange { delegation: DelegationId, role: Role },
+    RoleChange {
+        delegation: DelegationId,
+        role: Role,
+    },
     /// The chair removes a member.
-    Remove { delegation: DelegationId, reason: String },
+    Remove {
+        delegation: DelegationId,
+        reason: String,
+    },
     /// A member leaves of its own accord.
-    Leave { reason: String },
+    Leave {
+        reason: String,
+    },
     /// A chat message in a channel.
-    Message { text: String },
+    Message {
+        text: String,
+    },
     /// A note for the record.
-    Note { text: String },
+    Note {
+        text: String,
+    },
 }
 
 /// The governance kinds travel in this channel; content kinds in a content channel.
@@ -213,7 +227,10 @@ impl Body {
                 role,
                 name,
             } => {
-                e.array(3).bytes(delegation.as_bytes()).str(role.as_str()).str(name);
+                e.array(3)
+                    .bytes(delegation.as_bytes())
+                    .str(role.as_str())
+                    .str(name);
             }
             Body::Join { certificate } => {
                 e.array(1);

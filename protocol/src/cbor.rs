@@ -130,12 +130,20 @@ impl<'b> Dec<'b> {
         let r = self.0.str();
         let s = self.wrap(field, r)?;
         if s.len() > max {
-            return Err(self.err(format!("{field}: {} bytes of text, at most {max} allowed", s.len())));
+            return Err(self.err(format!(
+                "{field}: {} bytes of text, at most {max} allowed",
+                s.len()
+            )));
         }
         Ok(s.to_owned())
     }
 
-    pub fn strs(&mut self, field: &str, max_items: usize, max_len: usize) -> Result<Vec<String>, CborError> {
+    pub fn strs(
+        &mut self,
+        field: &str,
+        max_items: usize,
+        max_len: usize,
+    ) -> Result<Vec<String>, CborError> {
         let n = self.array_len(field, max_items)?;
         (0..n).map(|_| self.str(field, max_len)).collect()
     }

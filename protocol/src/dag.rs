@@ -18,7 +18,8 @@ pub fn check_links(
     }
     let mut highest: Option<u64> = None;
     for parent in &event.header.parents {
-        let lamport = parent_lamport(parent).ok_or(EventError::ParentMissing { parent: *parent })?;
+        let lamport =
+            parent_lamport(parent).ok_or(EventError::ParentMissing { parent: *parent })?;
         highest = Some(highest.map_or(lamport, |h| h.max(lamport)));
     }
     // A charter has no parents (checked with the header's shape) and lamport 0.

@@ -45,7 +45,10 @@ pub enum EventError {
     #[error("event time {time} ms is more than {MAX_CLOCK_SKEW_MS} ms after now ({now} ms)")]
     TimeInFuture { time: u64, now: u64 },
     #[error("event belongs to negotiation {got}, expected {expected}")]
-    WrongNegotiation { expected: NegotiationId, got: String },
+    WrongNegotiation {
+        expected: NegotiationId,
+        got: String,
+    },
 }
 
 /// Everything an author signs about an event.

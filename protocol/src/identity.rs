@@ -82,7 +82,9 @@ impl SignedCertificate {
     pub fn issue(delegation_key: &SigningKey, mut certificate: DeviceCertificate) -> Self {
         certificate.delegation = DelegationId(delegation_key.verifying_key().to_bytes());
         let bytes = certificate.encode();
-        let signature = delegation_key.sign(&signing_input(CERTIFICATE_DOMAIN, &bytes)).to_bytes();
+        let signature = delegation_key
+            .sign(&signing_input(CERTIFICATE_DOMAIN, &bytes))
+            .to_bytes();
         Self {
             certificate,
             bytes,
@@ -98,10 +100,12 @@ impl SignedCertificate {
         d.array("signed certificate", 2)?;
         let bytes = d.bytes("certificate bytes", 1024)?.to_vec();
         let signature = d.bytes64("certificate signature")?;
-        let certificate = decode_canonical(&bytes, DeviceCertificate::decode, DeviceCertificate::encode)?;
+        let certificate =
+            decode_canonical(&bytes, DeviceCertificate::decode, DeviceCertificate::encode)?;
         let key = VerifyingKey::from_bytes(certificate.delegation.as_bytes())
             .map_err(|_| CertificateError::InvalidDelegationKey)?;
-        VerifyingKey::from_bytes(certificate.device.as_bytes()).map_err(|_| CertificateError::InvalidDeviceKey)?;
+        VerifyingKey::from_bytes(certificate.device.as_bytes())
+            .map_err(|_| CertificateError::InvalidDeviceKey)?;
         key.verify_strict(
             &signing_input(CERTIFICATE_DOMAIN, &bytes),
             &Signature::from_bytes(&signature),

@@ -3,8 +3,8 @@
 //! (keys and times are passed in), so every node decides identically. `SPEC.md` is the normative
 //! description; this crate is one implementation of it.
 
-mod cbor;
 pub mod body;
+mod cbor;
 pub mod dag;
 pub mod event;
 pub mod identity;

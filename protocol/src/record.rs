@@ -33,7 +33,10 @@ pub enum RecordError {
     #[error("negotiation: {0}")]
     Fold(#[from] FoldError),
     #[error("bundle names negotiation {named}, but its charter is {actual}")]
-    NegotiationMismatch { named: NegotiationId, actual: NegotiationId },
+    NegotiationMismatch {
+        named: NegotiationId,
+        actual: NegotiationId,
+    },
 }
 
 /// Encodes a negotiation's events as a bundle, in canonical order.
@@ -79,16 +82,20 @@ pub fn verify_record(bytes: &[u8], now: u64) -> Result<VerifiedRecord, RecordErr
         )));
     }
     let named = EventId(d.bytes32("negotiation").map_err(header_err)?);
-    let count = d.array_len("events", MAX_RECORD_EVENTS).map_err(header_err)?;
+    let count = d
+        .array_len("events", MAX_RECORD_EVENTS)
+        .map_err(header_err)?;
 
     let mut events: Vec<Event> = Vec::with_capacity(count.min(1 << 16));
     let mut lamports: std::collections::HashMap<EventId, u64> = std::collections::HashMap::new();
     for index in 0..count {
-        let wire = d.bytes("event", MAX_EVENT_BYTES).map_err(|e| RecordError::Event {
-            index,
-            id: "undecodable".into(),
-            source: EventError::Malformed(e),
-        })?;
+        let wire = d
+            .bytes("event", MAX_EVENT_BYTES)
+            .map_err(|e| RecordError::Event {
+                index,
+                id: "undecodable".into(),
+                source: EventError::Malformed(e),
+            })?;
         let event = Event::from_wire(wire).map_err(|source| RecordError::Event {
             index,
             id: "undecodable".into(),
@@ -97,7 +104,10 @@ pub fn verify_record(bytes: &[u8], now: u64) -> Result<VerifiedRecord, RecordErr
         if let Some(prev) = events.last()
             && prev.order_key() >= event.order_key()
         {
-            return Err(RecordError::Order { index, id: event.id });
+            return Err(RecordError::Order {
+                index,
+                id: event.id,
+            });
         }
         let fail = |source| RecordError::Event {
             index,

@@ -151,7 +151,9 @@ pub struct NegotiationState {
 }
 
 /// Folds a negotiation's events (in any order; duplicates are ignored) into its state.
-pub fn fold<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<NegotiationState, FoldError> {
+pub fn fold<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+) -> Result<NegotiationState, FoldError> {
     let mut by_id: BTreeMap<(u64, EventId), &Event> = BTreeMap::new();
     for e in events {
         by_id.insert(e.order_key(), e);
@@ -302,7 +304,10 @@ impl NegotiationState {
             .devices
             .get(&event.header.author)
             .ok_or(Exclusion::UnknownAuthor)?;
-        let member = self.members.get(&delegation).ok_or(Exclusion::UnknownAuthor)?;
+        let member = self
+            .members
+            .get(&delegation)
+            .ok_or(Exclusion::UnknownAuthor)?;
         if member.status != MemberStatus::Active {
             return Err(Exclusion::InactiveAuthor);
         }
@@ -316,7 +321,11 @@ impl NegotiationState {
         Ok((delegation, member.role))
     }
 
-    fn join(&mut self, event: &Event, certificate: &SignedCertificate) -> Result<DelegationId, Exclusion> {
+    fn join(
+        &mut self,
+        event: &Event,
+        certificate: &SignedCertificate,
+    ) -> Result<DelegationId, Exclusion> {
         let cert = &certificate.certificate;
         if cert.device != event.header.author {
             return Err(Exclusion::CertificateMismatch);
@@ -324,7 +333,10 @@ impl NegotiationState {
         if !cert.valid_at(event.header.time) {
             return Err(Exclusion::CertificateExpired);
         }
-        let member = self.members.get(&cert.delegation).ok_or(Exclusion::NotAMember)?;
+        let member = self
+            .members
+            .get(&cert.delegation)
+            .ok_or(Exclusion::NotAMember)?;
         if !member.status.is_member() {
             return Err(Exclusion::NotAMember);
         }
@@ -337,7 +349,12 @@ impl NegotiationState {
         Ok(cert.delegation)
     }
 
-    fn accredit(&mut self, delegation: DelegationId, role: Role, name: &str) -> Result<(), Exclusion> {
+    fn accredit(
+        &mut self,
+        delegation: DelegationId,
+        role: Role,
+        name: &str,
+    ) -> Result<(), Exclusion> {
         if let Some(m) = self.members.get_mut(&delegation) {
             if m.status.is_member() {
                 return Err(Exclusion::AlreadyMember);
@@ -372,7 +389,11 @@ impl NegotiationState {
         Ok(())
     }
 
-    fn end_membership(&mut self, delegation: DelegationId, status: MemberStatus) -> Result<(), Exclusion> {
+    fn end_membership(
+        &mut self,
+        delegation: DelegationId,
+        status: MemberStatus,
+    ) -> Result<(), Exclusion> {
         if self.member_role(delegation)? == Role::Chair {
             self.require_another_chair()?;
         }
@@ -400,6 +421,34 @@ impl NegotiationState {
             return Err(Exclusion::LastChair);
         }
         Ok(())
+    }
+
+    /// Whether the rules would include `event` if it came after every event folded so far
+    /// (as one authored on top of the current heads does). Changes nothing.
+    pub fn admits(&self, event: &Event) -> Result<(), Exclusion> {
+        let mut probe = Self {
+            negotiation: self.negotiation,
+            charter: self.charter.clone(),
+            members: self.members.clone(),
+            entries: Vec::new(),
+            heads: Vec::new(),
+            devices: self.devices.clone(),
+        };
+        match probe.apply(event).excluded {
+            Some(reason) => Err(reason),
+            None => Ok(()),
+        }
+    }
+
+    /// Folds one more event that comes after every event folded so far in fold order, such as
+    /// one just authored on top of the heads. Gives the same state as folding the whole set again.
+    pub fn append(&mut self, event: &Event) -> &Entry {
+        let entry = self.apply(event);
+        self.heads.retain(|h| !event.header.parents.contains(h));
+        self.heads.push(event.id);
+        self.heads.sort();
+        self.entries.push(entry);
+        &self.entries[self.entries.len() - 1]
     }
 
     /// Included and excluded event counts.

@@ -1,0 +1,266 @@
+//! Command-line interface: the commands, their flags and their help.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use entente_protocol::{DecisionRule, DelegationId, Role};
+
+#[derive(Parser)]
+#[command(
+    name = "entente",
+    version,
+    about = "Peer-to-peer, end-to-end encrypted negotiation of texts between delegations",
+    long_about = "Entente: each delegation runs its own node and keeps a signed, verifiable record of its \
+                  negotiations. Commands work offline against the local store in the home directory."
+)]
+pub struct Cli {
+    /// Home directory holding this node's keys and database [default: the platform data directory]
+    #[arg(long, global = true, env = "ENTENTE_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create this node's delegation key, device key and device certificate
+    Init(InitArgs),
+    /// Show this node's identity: ids, fingerprint, safety words and a QR code
+    Id(JsonFlag),
+    /// Create and list negotiations
+    #[command(subcommand)]
+    Negotiation(NegotiationCommand),
+    /// Accredit a delegation in a negotiation (chair only)
+    Invite(InviteArgs),
+    /// Join a negotiation your delegation is accredited in (import its record first)
+    Join(NegJson),
+    /// List a negotiation's members, roles and devices
+    Members(NegJson),
+    /// Change a member's role (chair only)
+    Role(RoleArgs),
+    /// Remove a member from a negotiation (chair only)
+    Remove(RemoveArgs),
+    /// Leave a negotiation
+    Leave(LeaveArgs),
+    /// Say something in the plenary channel
+    Say(SayArgs),
+    /// Add a note to the record
+    Note(NoteArgs),
+    /// Show a negotiation's events in order, with what the rules made of each
+    Log(LogArgs),
+    /// Write a negotiation's complete signed record to a file
+    Export(ExportArgs),
+    /// Merge a record file into the local store (verified first; a bad file changes nothing)
+    Import(ImportArgs),
+    /// Verify a record file offline: ids, signatures, links and rules (needs no identity)
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct NegJson {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct LogArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// Only the events the author of EVENT had seen when signing it (its ancestors), and EVENT
+    #[arg(long, value_name = "EVENT")]
+    pub seen_by: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// Display name of the delegation (a label, never an identity)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Label of this device in its certificate
+    #[arg(long, default_value = "primary")]
+    pub device_label: String,
+    /// Encrypt the keys at rest with a passphrase (from ENTENTE_PASSPHRASE, or asked for);
+    /// implied when ENTENTE_PASSPHRASE is set
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum NegotiationCommand {
+    /// Convene a new negotiation with this delegation as chair
+    Create(CreateArgs),
+    /// List the negotiations in the local store
+    List(JsonFlag),
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Title, e.g. "Joint statement on the Rhine"
+    #[arg(long)]
+    pub title: String,
+    /// The mandate: what the negotiation is to produce
+    #[arg(long, default_value = "")]
+    pub mandate: String,
+    /// Language of the negotiation (BCP 47 tag, repeatable; the first is the working language)
+    #[arg(long = "language", value_name = "TAG", default_values_t = ["en".to_string()])]
+    pub languages: Vec<String>,
+    /// How decisions are taken
+    #[arg(long, default_value = "consensus", value_parser = parse_rule)]
+    pub decision_rule: DecisionRule,
+    /// Default length of a silence procedure, in hours
+    #[arg(long, default_value_t = 72)]
+    pub silence_hours: u64,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct InviteArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// The invited delegation's id (`entente id` on their node prints it)
+    #[arg(long, value_parser = parse_delegation)]
+    pub delegation: DelegationId,
+    /// chair, mediator, delegation or observer
+    #[arg(long, default_value = "delegation", value_parser = parse_role)]
+    pub role: Role,
+    /// Display name of the delegation
+    #[arg(long, default_value = "")]
+    pub name: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RoleArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// The member's delegation id
+    #[arg(long, value_parser = parse_delegation)]
+    pub delegation: DelegationId,
+    /// chair, mediator, delegation or observer
+    #[arg(long, value_parser = parse_role)]
+    pub role: Role,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RemoveArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// The member's delegation id
+    #[arg(long, value_parser = parse_delegation)]
+    pub delegation: DelegationId,
+    /// Reason, kept in the record
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct LeaveArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// Reason, kept in the record
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct SayArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// The message
+    #[arg(required_unless_present = "stdin", conflicts_with = "stdin")]
+    pub text: Option<String>,
+    /// Read messages from standard input, one per line; each event id is printed once it is durable
+    #[arg(long)]
+    pub stdin: bool,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct NoteArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// The note
+    pub text: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// File to write (replaced atomically)
+    #[arg(long, short)]
+    pub out: PathBuf,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Record file written by `entente export`
+    pub file: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// Record file written by `entente export`
+    pub file: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: entente_protocol::body::BodyError| e.to_string())
+}
+
+fn parse_rule(s: &str) -> Result<DecisionRule, String> {
+    s.parse()
+        .map_err(|e: entente_protocol::body::BodyError| e.to_string())
+}
+
+fn parse_delegation(s: &str) -> Result<DelegationId, String> {
+    s.parse().map_err(|_| {
+        "expected a delegation id: 64 hex characters, as `entente id` prints it".to_string()
+    })
+}

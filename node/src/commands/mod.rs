@@ -1,0 +1,45 @@
+//! One function per command; each returns the process's exit code.
+
+mod identity;
+mod negotiation;
+mod record;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, NegotiationCommand};
+use crate::home::Home;
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    // `verify` is for outsiders: it must work without any home or identity.
+    if let Command::Verify(args) = &cli.command {
+        return record::verify(args);
+    }
+    let home = Home::resolve(cli.home)?;
+    match cli.command {
+        Command::Init(args) => identity::init(&home, &args),
+        Command::Id(args) => identity::show(&home, args.json),
+        Command::Negotiation(NegotiationCommand::Create(args)) => negotiation::create(&home, &args),
+        Command::Negotiation(NegotiationCommand::List(args)) => negotiation::list(&home, args.json),
+        Command::Invite(args) => negotiation::invite(&home, &args),
+        Command::Join(args) => negotiation::join(&home, &args),
+        Command::Members(args) => negotiation::members(&home, &args),
+        Command::Role(args) => negotiation::role(&home, &args),
+        Command::Remove(args) => negotiation::remove(&home, &args),
+        Command::Leave(args) => negotiation::leave(&home, &args),
+        Command::Say(args) => negotiation::say(&home, &args),
+        Command::Note(args) => negotiation::note(&home, &args),
+        Command::Log(args) => negotiation::log(&home, &args),
+        Command::Export(args) => record::export(&home, &args),
+        Command::Import(args) => record::import(&home, &args),
+        Command::Verify(_) => Ok(()),
+    }
+    .map(|()| ExitCode::SUCCESS)
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! How events and members look to a person (text) and to a script (JSON).
+
+use std::collections::HashMap;
+
+use entente_protocol::{Body, Event, EventId, NegotiationState};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// An event's body as JSON.
+pub fn body_json(body: Option<&Body>) -> Value {
+    match body {
+        None => Value::Null,
+        Some(Body::Charter(c)) => json!({
+            "title": c.title,
+            "mandate": c.mandate,
+            "languages": c.languages,
+            "decision_rule": c.decision_rule,
+            "silence_period_secs": c.silence_period_secs,
+            "chair_name": c.chair_name,
+            "chair_delegation": c.chair.certificate.delegation,
+            "chair_device": c.chair.certificate.device,
+        }),
+        Some(Body::Accredit {
+            delegation,
+            role,
+            name,
+        }) => {
+            json!({"delegation": delegation, "role": role, "name": name})
+        }
+        Some(Body::Join { certificate }) => json!({
+            "delegation": certificate.certificate.delegation,
+            "device": certificate.certificate.device,
+            "label": certificate.certificate.label,
+        }),
+        Some(Body::RoleChange { delegation, role }) => {
+            json!({"delegation": delegation, "role": role})
+        }
+        Some(Body::Remove { delegation, reason }) => {
+            json!({"delegation": delegation, "reason": reason})
+        }
+        Some(Body::Leave { reason }) => json!({"reason": reason}),
+        Some(Body::Message { text }) | Some(Body::Note { text }) => json!({"text": text}),
+    }
+}
+
+/// One line of `entente log`.
+#[derive(Serialize)]
+pub struct LogEntry {
+    pub index: usize,
+    pub id: EventId,
+    pub lamport: u64,
+    pub time: u64,
+    pub time_utc: String,
+    pub author: String,
+    pub delegation: Option<String>,
+    pub name: Option<String>,
+    pub kind: String,
+    pub channel: String,
+    pub included: bool,
+    pub excluded: Option<entente_protocol::Exclusion>,
+    pub reason: Option<String>,
+    pub body: Value,
+}
+
+pub fn log_entries(events: &[Event], state: &NegotiationState) -> Vec<LogEntry> {
+    let by_id: HashMap<EventId, &Event> = events.iter().map(|e| (e.id, e)).collect();
+    state
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(index, entry)| {
+            let e = by_id.get(&entry.id)?;
+            let name = entry
+                .delegation
+                .and_then(|d| state.members.get(&d))
+                .map(|m| m.name.clone());
+            Some(LogEntry {
+                index,
+                id: e.id,
+                lamport: e.header.lamport,
+                time: e.header.time,
+                time_utc: utc(e.header.time),
+                author: e.header.author.to_hex(),
+                delegation: entry.delegation.map(|d| d.to_hex()),
+                name,
+                kind: e.header.kind.clone(),
+                channel: e.header.channel.clone(),
+                included: entry.excluded.is_none(),
+                excluded: entry.excluded,
+                reason: entry.excluded.map(|r| r.to_string()),
+                body: body_json(e.body.as_ref()),
+            })
+        })
+        .collect()
+}
+
+/// A line of text for a log entry.
+pub fn log_line(e: &LogEntry) -> String {
+    let who = match (&e.name, &e.delegation) {
+        (Some(n), Some(d)) if !n.is_empty() => format!("{n} ({})", &d[..8]),
+        (_, Some(d)) => d[..16].to_string(),
+        _ => format!("device {}", &e.author[..16]),
+    };
+    let what = summary(e);
+    let flag = match &e.reason {
+        Some(r) => format!("  [EXCLUDED: {r}]"),
+        None => String::new(),
+    };
+    format!(
+        "{:>4}  {}  {:<10} {}: {}{}",
+        e.index, e.time_utc, e.kind, who, what, flag
+    )
+}
+
+fn summary(e: &LogEntry) -> String {
+    let b = &e.body;
+    let s = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let short = |k: &str| s(k).chars().take(16).collect::<String>();
+    match e.kind.as_str() {
+        "charter" => format!("convenes \"{}\"", s("title")),
+        "accredit" => format!(
+            "accredits {} ({}) as {}",
+            s("name"),
+            short("delegation"),
+            s("role")
+        ),
+        "join" => format!("joins with device \"{}\"", s("label")),
+        "role" => format!("makes {} {}", short("delegation"), s("role")),
+        "remove" => format!("removes {} {}", short("delegation"), s("reason")),
+        "leave" => format!("leaves {}", s("reason")),
+        "message" | "note" => s("text"),
+        other => format!("(unknown kind {other})"),
+    }
+}
+
+/// `2026-11-23T15:42:07Z` for milliseconds since the Unix epoch.
+pub fn utc(ms: u64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_seconds(t).to_string()
+}
