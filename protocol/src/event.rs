@@ -191,15 +191,15 @@ impl Event {
         let signature = device_key
             .sign(&signing_input(EVENT_DOMAIN, &header_bytes))
             .to_bytes();
-        let event = Self::from_parts(header_bytes, signature)?;
-        let size = event.to_wire().len();
+        let size = wire_encoding(&header_bytes, &signature).len();
         if size > MAX_EVENT_BYTES {
             return Err(EventError::TooLarge {
                 size,
                 max: MAX_EVENT_BYTES,
             });
         }
-        Ok(event)
+        // Parse what was signed, so that an event we author passes exactly the checks a peer makes.
+        Self::from_parts(header_bytes, signature)
     }
 
     /// Parses and checks an event as it travels: `[header bytes, signature]`.
