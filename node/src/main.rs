@@ -6,6 +6,7 @@ mod commands;
 mod home;
 mod identity;
 mod keystore;
+mod output;
 mod render;
 mod store;
 mod workspace;
@@ -28,6 +29,7 @@ fn main() -> std::process::ExitCode {
         .init();
     match commands::run(cli) {
         Ok(code) => code,
+        Err(e) if output::is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

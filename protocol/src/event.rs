@@ -223,6 +223,15 @@ impl Event {
         Self::from_parts(header_bytes, signature)
     }
 
+    /// The id an undecodable or unverifiable wire form would have, if its outer framing holds:
+    /// lets an error name the event at fault.
+    pub fn claimed_id(wire: &[u8]) -> Option<EventId> {
+        let mut d = Dec::new(wire);
+        d.array("event", 2).ok()?;
+        let header = d.bytes("header", MAX_EVENT_BYTES).ok()?;
+        Some(EventId(Sha256::digest(header).into()))
+    }
+
     fn from_parts(header_bytes: Vec<u8>, signature: [u8; 64]) -> Result<Self, EventError> {
         let header: EventHeader =
             decode_canonical(&header_bytes, EventHeader::decode, EventHeader::encode)?;

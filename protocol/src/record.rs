@@ -98,7 +98,7 @@ pub fn verify_record(bytes: &[u8], now: u64) -> Result<VerifiedRecord, RecordErr
             })?;
         let event = Event::from_wire(wire).map_err(|source| RecordError::Event {
             index,
-            id: "undecodable".into(),
+            id: Event::claimed_id(wire).map_or_else(|| "undecodable".into(), |id| id.to_hex()),
             source,
         })?;
         if let Some(prev) = events.last()

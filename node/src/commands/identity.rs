@@ -1,5 +1,6 @@
 //! `entente init` and `entente id`.
 
+use crate::output::outln;
 use anyhow::Result;
 use entente_protocol::fingerprint;
 use serde::Serialize;
@@ -52,10 +53,10 @@ pub fn init(home: &Home, args: &InitArgs) -> Result<()> {
     if args.json {
         return print_json(&v);
     }
-    println!("Created the identity of {:?} in {}", v.name, v.home);
-    println!("  delegation   {}", v.delegation);
-    println!("  fingerprint  {}", v.fingerprint);
-    println!(
+    outln!("Created the identity of {:?} in {}", v.name, v.home);
+    outln!("  delegation   {}", v.delegation);
+    outln!("  fingerprint  {}", v.fingerprint);
+    outln!(
         "  keys         {}",
         if v.keys_encrypted {
             "encrypted with a passphrase"
@@ -63,7 +64,7 @@ pub fn init(home: &Home, args: &InitArgs) -> Result<()> {
             "not encrypted (use --encrypt to protect them)"
         }
     );
-    println!(
+    outln!(
         "Give your delegation id to the chair so that it can accredit you; `entente id` shows it again."
     );
     Ok(())
@@ -84,15 +85,15 @@ pub fn show(home: &Home, json: bool) -> Result<()> {
     if json {
         return print_json(&v);
     }
-    println!("Delegation   {}", v.name);
-    println!("  id           {}", v.delegation);
-    println!("  fingerprint  {}", v.fingerprint);
-    println!("  safety words {}", v.safety_words.join(" "));
-    println!("Device       {}", v.device_label);
-    println!("  id           {}", v.device);
-    println!("  peer id      {}", v.peer_id);
-    println!("  fingerprint  {}", v.device_fingerprint);
-    println!(
+    outln!("Delegation   {}", v.name);
+    outln!("  id           {}", v.delegation);
+    outln!("  fingerprint  {}", v.fingerprint);
+    outln!("  safety words {}", v.safety_words.join(" "));
+    outln!("Device       {}", v.device_label);
+    outln!("  id           {}", v.device);
+    outln!("  peer id      {}", v.peer_id);
+    outln!("  fingerprint  {}", v.device_fingerprint);
+    outln!(
         "Keys         {}",
         if v.keys_encrypted {
             "encrypted at rest"
@@ -100,15 +101,15 @@ pub fn show(home: &Home, json: bool) -> Result<()> {
             "not encrypted"
         }
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Compare the fingerprint or safety words with the other delegation in person or by phone."
     );
     match qr(&format!(
         "entente:delegation={}&device={}",
         v.delegation, v.device
     )) {
-        Some(code) => println!("{code}"),
+        Some(code) => outln!("{code}"),
         None => tracing::warn!("the identity does not fit in a QR code"),
     }
     Ok(())

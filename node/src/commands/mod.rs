@@ -40,6 +40,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Prints a value as pretty JSON on stdout.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    crate::output::write_line(format_args!("{}", serde_json::to_string_pretty(value)?))?;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Commands that read or add to a negotiation.
 
+use crate::output::outln;
 use std::io::{BufRead, Write};
 
 use anyhow::{Context, Result, bail};
@@ -32,7 +33,7 @@ fn report_posted(event: &Event, json: bool, text: &str) -> Result<()> {
             &json!({"event": event.id, "kind": event.header.kind, "lamport": event.header.lamport}),
         );
     }
-    println!("{text} (event {})", event.id.short());
+    outln!("{text} (event {})", event.id.short());
     Ok(())
 }
 
@@ -55,9 +56,9 @@ pub fn create(home: &Home, args: &CreateArgs) -> Result<()> {
     if args.json {
         return print_json(&json!({"negotiation": event.id}));
     }
-    println!("Created negotiation \"{}\"", args.title);
-    println!("  id  {}", event.id);
-    println!(
+    outln!("Created negotiation \"{}\"", args.title);
+    outln!("  id  {}", event.id);
+    outln!(
         "Accredit delegations with `entente invite {} --delegation ID --role delegation --name NAME`.",
         event.id.short()
     );
@@ -85,12 +86,12 @@ pub fn list(home: &Home, json: bool) -> Result<()> {
         return print_json(&rows);
     }
     if rows.is_empty() {
-        println!(
+        outln!(
             "No negotiations yet: `entente negotiation create --title T`, or `entente import FILE`."
         );
     }
     for r in &rows {
-        println!(
+        outln!(
             "{}  {}  ({} events, {} members, you: {} {})",
             r["negotiation"].as_str().unwrap_or(""),
             r["title"].as_str().unwrap_or(""),
@@ -124,12 +125,12 @@ pub fn invite(home: &Home, args: &InviteArgs) -> Result<()> {
             &json!({"event": event.id, "negotiation": neg, "delegation": args.delegation, "role": args.role}),
         );
     }
-    println!(
+    outln!(
         "Accredited {name} as {} (event {}).",
         args.role,
         event.id.short()
     );
-    println!(
+    outln!(
         "Send them the record: `entente export {} --out FILE`; they run `entente import FILE` and `entente join {}`.",
         neg.short(),
         neg.short()
@@ -193,10 +194,10 @@ pub fn members(home: &Home, args: &NegJson) -> Result<()> {
             .collect();
         return print_json(&rows);
     }
-    println!("Members of \"{}\"", state.charter.title);
+    outln!("Members of \"{}\"", state.charter.title);
     for m in state.members.values() {
         let fp = entente_protocol::fingerprint(m.delegation.as_bytes()).short;
-        println!(
+        outln!(
             "  {:<10} {:<10} {}  {}  [{}]  {} device(s)",
             m.role.as_str(),
             m.status.as_str(),
@@ -307,14 +308,14 @@ pub fn log(home: &Home, args: &LogArgs) -> Result<()> {
     if args.json {
         return print_json(&entries);
     }
-    println!(
+    outln!(
         "\"{}\"  {} events, state {}",
         state.charter.title,
         entries.len(),
         &hex::encode(state.state_hash())[..16]
     );
     for e in &entries {
-        println!("{}", log_line(e));
+        outln!("{}", log_line(e));
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `entente export`, `import` and `verify`: records as files.
 
+use crate::output::outln;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -16,7 +17,7 @@ pub fn export(home: &Home, args: &ExportArgs) -> Result<()> {
     let neg = ws.resolve(&args.negotiation)?;
     let bytes = ws.export(&neg)?;
     write_atomic(&args.out, &bytes)?;
-    println!(
+    outln!(
         "Wrote the record of {} ({} bytes) to {}",
         neg.short(),
         bytes.len(),
@@ -33,7 +34,7 @@ pub fn import(home: &Home, args: &ImportArgs) -> Result<()> {
     if args.json {
         return print_json(&report);
     }
-    println!(
+    outln!(
         "Imported \"{}\": {} new of {} events; state {}",
         report.title,
         report.new,
@@ -52,7 +53,7 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
             if args.json {
                 print_json(&summary)?;
             } else {
-                print_summary(&summary);
+                print_summary(&summary)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -66,15 +67,15 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     }
 }
 
-fn print_summary(s: &RecordSummary) {
-    println!("Record verified: every id, signature, parent link and rule checks out.");
-    println!("  negotiation  {}", s.negotiation);
-    println!("  title        {}", s.title);
-    println!(
+fn print_summary(s: &RecordSummary) -> Result<()> {
+    outln!("Record verified: every id, signature, parent link and rule checks out.");
+    outln!("  negotiation  {}", s.negotiation);
+    outln!("  title        {}", s.title);
+    outln!(
         "  events       {} ({} included, {} excluded by the rules)",
         s.events, s.included, s.excluded
     );
-    println!(
+    outln!(
         "  heads        {}",
         s.heads
             .iter()
@@ -82,10 +83,10 @@ fn print_summary(s: &RecordSummary) {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    println!("  state hash   {}", s.state_hash);
-    println!("  members");
+    outln!("  state hash   {}", s.state_hash);
+    outln!("  members");
     for m in &s.members {
-        println!(
+        outln!(
             "    {:<10} {:<10} {}  [{}]",
             m.role.as_str(),
             m.status.as_str(),
@@ -93,4 +94,5 @@ fn print_summary(s: &RecordSummary) {
             m.delegation.short()
         );
     }
+    Ok(())
 }
