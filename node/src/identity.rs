@@ -61,6 +61,13 @@ impl Identity {
         device_label: &str,
         encrypt: bool,
     ) -> Result<PublicIdentity> {
+        if home.identity_secret().exists() && !home.identity_public().exists() {
+            bail!(
+                "{} holds a key file without identity.json (an interrupted init?): move identity.key \
+                 away, or restore identity.json from a backup",
+                home.root().display()
+            );
+        }
         if home.identity_public().exists() || home.identity_secret().exists() {
             bail!(
                 "{} already holds an identity; refusing to overwrite it (use another --home)",

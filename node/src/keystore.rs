@@ -98,7 +98,7 @@ pub fn seal(secrets: &Secrets, passphrase: Option<&str>) -> Result<Vec<u8>> {
             let salt: [u8; 16] = random()?;
             let nonce: [u8; 24] = random()?;
             let key = derive_key(pass, &salt, &KDF)?;
-            let cipher = XChaCha20Poly1305::new(<&[u8; 32]>::from(&*key).into());
+            let cipher = XChaCha20Poly1305::new((&*key).into());
             let ciphertext = cipher
                 .encrypt(
                     &XNonce::from(nonce),
@@ -126,8 +126,19 @@ pub fn is_sealed(bytes: &[u8]) -> Result<bool> {
     Ok(matches!(file, KeyFile::Sealed { .. }))
 }
 
-/// Reads secrets, asking for the passphrase (environment, then terminal) if they are sealed.
+/// Reads secrets, asking for the passphrase (environment, then terminal) only if they are sealed.
 pub fn open(bytes: &[u8]) -> Result<Secrets> {
+    if !is_sealed(bytes)? {
+        return open_with(bytes, None);
+    }
+    let pass = passphrase(false)?.context(format!(
+        "the identity is protected by a passphrase: set {PASSPHRASE_ENV} or run in a terminal"
+    ))?;
+    open_with(bytes, Some(&pass))
+}
+
+/// Reads secrets with the given passphrase (ignored for an unsealed file).
+pub fn open_with(bytes: &[u8], passphrase: Option<&str>) -> Result<Secrets> {
     let file: KeyFile = serde_json::from_slice(bytes).context("the key file is corrupted")?;
     let mut plain = match file {
         KeyFile::Plain { secrets, .. } => {
@@ -140,17 +151,15 @@ pub fn open(bytes: &[u8]) -> Result<Secrets> {
             ciphertext,
             ..
         } => {
-            let pass = passphrase(false)?.context(format!(
-                "the identity is protected by a passphrase: set {PASSPHRASE_ENV} or run in a terminal"
-            ))?;
+            let pass = passphrase.context("the identity is protected by a passphrase")?;
             let salt = hex::decode(salt).context("the key file is corrupted")?;
             let nonce: [u8; 24] = hex::decode(nonce)
                 .ok()
                 .and_then(|n| n.try_into().ok())
                 .context("the key file is corrupted")?;
             let ciphertext = hex::decode(ciphertext).context("the key file is corrupted")?;
-            let key = derive_key(&pass, &salt, &argon2)?;
-            let cipher = XChaCha20Poly1305::new(<&[u8; 32]>::from(&*key).into());
+            let key = derive_key(pass, &salt, &argon2)?;
+            let cipher = XChaCha20Poly1305::new((&*key).into());
             Zeroizing::new(
                 cipher
                     .decrypt(
@@ -201,4 +210,58 @@ pub fn passphrase(confirm: bool) -> Result<Option<Zeroizing<String>>> {
         }
     }
     Ok(Some(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secrets() -> Secrets {
+        Secrets::new(&[1; 32], &[2; 32], &[3; 32])
+    }
+
+    #[test]
+    fn unsealed_key_files_round_trip() {
+        let file = seal(&secrets(), None).expect("seals");
+        assert!(!is_sealed(&file).expect("parses"));
+        let back = open_with(&file, None).expect("opens");
+        assert_eq!(*back.device(), [2; 32]);
+    }
+
+    #[test]
+    fn sealed_key_files_open_only_with_the_passphrase() {
+        let file = seal(&secrets(), Some("correct horse")).expect("seals");
+        assert!(is_sealed(&file).expect("parses"));
+        let text = String::from_utf8(file.clone()).expect("json");
+        assert!(
+            !text.contains(&hex::encode([2u8; 32])),
+            "secret visible in sealed file"
+        );
+        assert_eq!(
+            *open_with(&file, Some("correct horse"))
+                .expect("opens")
+                .sealing(),
+            [3; 32]
+        );
+        let wrong = open_with(&file, Some("battery staple"))
+            .err()
+            .expect("wrong passphrase fails");
+        assert!(wrong.to_string().contains("wrong passphrase"));
+        assert!(open_with(&file, None).is_err());
+    }
+
+    #[test]
+    fn a_tampered_sealed_file_is_refused() {
+        let file = seal(&secrets(), Some("pw")).expect("seals");
+        let mut v: serde_json::Value = serde_json::from_slice(&file).expect("json");
+        let ct = v["ciphertext"].as_str().expect("ciphertext").to_string();
+        let flipped = format!(
+            "{}{}",
+            if ct.starts_with('0') { "1" } else { "0" },
+            &ct[1..]
+        );
+        v["ciphertext"] = serde_json::Value::String(flipped);
+        let bytes = serde_json::to_vec(&v).expect("json");
+        assert!(open_with(&bytes, Some("pw")).is_err());
+    }
 }

@@ -211,3 +211,133 @@ pub fn ancestors(conn: &Connection, id: &EventId) -> Result<Vec<EventId>> {
     let rows = stmt.query_map([id.as_bytes()], |r| r.get::<_, Vec<u8>>(0))?;
     rows.map(|r| id_from(r?)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use entente_protocol::event::EventHeader;
+    use entente_protocol::identity::{delegation_id, device_id};
+    use entente_protocol::{
+        Body, Charter, DecisionRule, DeviceCertificate, SealingKey, SignedCertificate, SigningKey,
+    };
+
+    use super::*;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7; 32])
+    }
+
+    fn charter() -> Event {
+        let k = key();
+        let cert = SignedCertificate::issue(
+            &k,
+            DeviceCertificate {
+                delegation: delegation_id(&k),
+                device: device_id(&k),
+                sealing_key: SealingKey([0; 32]),
+                label: "test".into(),
+                not_after: None,
+            },
+        );
+        let body = Body::Charter(Charter {
+            title: "Store test".into(),
+            mandate: String::new(),
+            languages: vec!["en".into()],
+            decision_rule: DecisionRule::Consensus,
+            silence_period_secs: 0,
+            chair_name: "Chair".into(),
+            chair: cert,
+        });
+        Event::sign(
+            EventHeader::new(None, device_id(&k), vec![], 0, 1, &body),
+            &k,
+        )
+        .expect("signs")
+    }
+
+    fn child(neg: &Event, parents: &[&Event], text: &str) -> Event {
+        let lamport = parents
+            .iter()
+            .map(|p| p.header.lamport + 1)
+            .max()
+            .unwrap_or(0);
+        let body = Body::Message { text: text.into() };
+        let header = EventHeader::new(
+            Some(neg.id),
+            device_id(&key()),
+            parents.iter().map(|p| p.id).collect(),
+            lamport,
+            2,
+            &body,
+        );
+        Event::sign(header, &key()).expect("signs")
+    }
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("test.db")).expect("opens");
+        (dir, store)
+    }
+
+    #[test]
+    fn inserts_are_idempotent_and_heads_follow_the_dag() {
+        let (_dir, store) = temp_store();
+        let c = store.conn();
+        let g = charter();
+        let a = child(&g, &[&g], "a");
+        let b = child(&g, &[&g], "b");
+        let m = child(&g, &[&a, &b], "merge");
+        assert!(insert(c, &g, 0).expect("insert"));
+        assert!(!insert(c, &g, 0).expect("insert again"));
+        assert_eq!(heads(c, &g.id).expect("heads"), vec![g.id]);
+        insert(c, &a, 0).expect("insert");
+        insert(c, &b, 0).expect("insert");
+        let mut ab = vec![a.id, b.id];
+        ab.sort();
+        assert_eq!(heads(c, &g.id).expect("heads"), ab);
+        insert(c, &m, 0).expect("insert");
+        assert_eq!(heads(c, &g.id).expect("heads"), vec![m.id]);
+        assert_eq!(lamport_of(c, &g.id, &m.id).expect("lamport"), Some(2));
+        let order: Vec<_> = events(c, &g.id)
+            .expect("events")
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(order.len(), 4);
+        assert_eq!((order[0], order[3]), (g.id, m.id));
+        let mut up = vec![g.id, a.id, b.id];
+        up.sort();
+        assert_eq!(ancestors(c, &m.id).expect("ancestors"), up);
+        assert_eq!(negotiations(c).expect("list"), vec![g.id]);
+    }
+
+    #[test]
+    fn reopening_keeps_events_and_schema_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("test.db");
+        let g = charter();
+        {
+            let store = Store::open(&path).expect("opens");
+            insert(store.conn(), &g, 0).expect("insert");
+        }
+        let store = Store::open(&path).expect("reopens");
+        let v: i64 = store
+            .conn()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        assert_eq!(events(store.conn(), &g.id).expect("events").len(), 1);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("test.db");
+        Connection::open(&path)
+            .and_then(|c| c.pragma_update(None, "user_version", 99))
+            .expect("prepare");
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
+    }
+}

@@ -13,7 +13,10 @@ const SPEC: &str = include_str!("../SPEC.md");
 
 /// `name: value` lines of the fenced blocks after the "Test vectors" heading.
 fn spec_vectors() -> BTreeMap<String, String> {
-    let section = SPEC.split("## 7. Test vectors").nth(1).expect("SPEC.md has a Test vectors section");
+    let section = SPEC
+        .split("## 7. Test vectors")
+        .nth(1)
+        .expect("SPEC.md has a Test vectors section");
     let mut out = BTreeMap::new();
     let mut in_block = false;
     for line in section.lines() {
@@ -64,7 +67,10 @@ fn computed_vectors() -> BTreeMap<String, String> {
         put(&format!("{name}.id"), e.id.to_hex());
     }
     let state = fold(&events).expect("folds");
-    put("record.bundle", hex::encode(encode_record(events[0].id, &events)));
+    put(
+        "record.bundle",
+        hex::encode(encode_record(events[0].id, &events)),
+    );
     put("record.state_hash", hex::encode(state.state_hash()));
     v
 }
@@ -79,10 +85,17 @@ fn spec_md_test_vectors_match_this_implementation() {
     }
     let written = spec_vectors();
     for (k, val) in &computed {
-        assert_eq!(written.get(k), Some(val), "SPEC.md vector {k} differs from the implementation");
+        assert_eq!(
+            written.get(k),
+            Some(val),
+            "SPEC.md vector {k} differs from the implementation"
+        );
     }
     for k in written.keys() {
-        assert!(computed.contains_key(k), "SPEC.md has a vector {k} that no test checks");
+        assert!(
+            computed.contains_key(k),
+            "SPEC.md has a vector {k} that no test checks"
+        );
     }
 }
 
@@ -96,5 +109,8 @@ fn spec_md_wire_vectors_decode_to_their_ids() {
     }
     let bundle = hex::decode(&written["record.bundle"]).expect("hex");
     let record = verify_record(&bundle, T0 + 60_000).expect("SPEC.md bundle verifies");
-    assert_eq!(hex::encode(record.state.state_hash()), written["record.state_hash"]);
+    assert_eq!(
+        hex::encode(record.state.state_hash()),
+        written["record.state_hash"]
+    );
 }

@@ -73,7 +73,9 @@ fn print_summary(s: &RecordSummary) -> Result<()> {
     outln!("  title        {}", s.title);
     outln!(
         "  events       {} ({} included, {} excluded by the rules)",
-        s.events, s.included, s.excluded
+        s.events,
+        s.included,
+        s.excluded
     );
     outln!(
         "  heads        {}",
