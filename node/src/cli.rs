@@ -229,6 +229,9 @@ pub struct ExportArgs {
     /// File to write (replaced atomically)
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -176,10 +176,10 @@ impl Workspace {
         Ok(event)
     }
 
-    /// A self-contained record bundle of the negotiation.
-    pub fn export(&self, negotiation: &NegotiationId) -> Result<Vec<u8>> {
+    /// A self-contained record bundle of the negotiation, and how many events it holds.
+    pub fn export(&self, negotiation: &NegotiationId) -> Result<(Vec<u8>, usize)> {
         let (events, _) = self.load(negotiation)?;
-        Ok(encode_record(*negotiation, &events))
+        Ok((encode_record(*negotiation, &events), events.len()))
     }
 
     /// Verifies a bundle completely, then stores what is new in one transaction:
@@ -211,28 +211,20 @@ impl Workspace {
 
 /// Turns a rule's refusal into advice for the person at the keyboard.
 fn explain(reason: Exclusion, kind: &str) -> String {
-    let hint = match reason {
-        Exclusion::UnknownAuthor => {
-            "this device has not joined the negotiation: run `entente join NEG` once your delegation is accredited"
-        }
-        Exclusion::InactiveAuthor => {
-            "your delegation has left or was removed from this negotiation"
-        }
-        Exclusion::NotAuthorized => "only the chair may do this",
-        Exclusion::AlreadyMember => {
-            "that delegation is already a member (use `entente role` to change its role)"
-        }
-        Exclusion::NotAMember => {
-            "that delegation is not accredited here: the chair must `entente invite` it, and you must import the record that says so"
-        }
-        Exclusion::LastChair => {
-            "the negotiation would be left without a chair; appoint another chair first"
-        }
-        _ => "",
+    let advice = match reason {
+        Exclusion::UnknownAuthor => Some(
+            "run `entente join NEG` once the chair has accredited your delegation and you have imported that record",
+        ),
+        Exclusion::NotAuthorized => Some("only a chair may do this"),
+        Exclusion::AlreadyMember => Some("use `entente role` to change a member's role"),
+        Exclusion::NotAMember => Some(
+            "the chair must `entente invite` that delegation, and you must import the record that says so",
+        ),
+        Exclusion::LastChair => Some("appoint another chair first"),
+        _ => None,
     };
-    if hint.is_empty() {
-        format!("the rules exclude this {kind} event: {reason}")
-    } else {
-        format!("the rules exclude this {kind} event: {reason}; {hint}")
+    match advice {
+        Some(a) => format!("the rules exclude this {kind} event: {reason} ({a})"),
+        None => format!("the rules exclude this {kind} event: {reason}"),
     }
 }

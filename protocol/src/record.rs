@@ -32,7 +32,7 @@ pub enum RecordError {
     Order { index: usize, id: EventId },
     #[error("negotiation: {0}")]
     Fold(#[from] FoldError),
-    #[error("bundle names negotiation {named}, but its charter is {actual}")]
+    #[error("bundle header: names negotiation {named}, but its charter is {actual}")]
     NegotiationMismatch {
         named: NegotiationId,
         actual: NegotiationId,
@@ -101,6 +101,13 @@ pub fn verify_record(bytes: &[u8], now: u64) -> Result<VerifiedRecord, RecordErr
             id: Event::claimed_id(wire).map_or_else(|| "undecodable".into(), |id| id.to_hex()),
             source,
         })?;
+        // A charter that is not the one the header names means the header is at fault.
+        if index == 0 && event.header.negotiation.is_none() && event.id != named {
+            return Err(RecordError::NegotiationMismatch {
+                named,
+                actual: event.id,
+            });
+        }
         if let Some(prev) = events.last()
             && prev.order_key() >= event.order_key()
         {

@@ -149,6 +149,15 @@ pub fn join(home: &Home, args: &NegJson) -> Result<()> {
             neg.short(),
             me.public.delegation
         ),
+        Some(m) if !m.status.is_member() => bail!(
+            "your delegation has {} this negotiation: the chair must accredit it again (`entente invite`) \
+             before you can rejoin",
+            if m.status == entente_protocol::MemberStatus::Left {
+                "left"
+            } else {
+                "been removed from"
+            }
+        ),
         Some(m) if m.devices.contains_key(&me.public.device) => {
             bail!("this device has already joined \"{}\"", state.charter.title)
         }

@@ -15,8 +15,16 @@ use crate::workspace::{Workspace, now_ms};
 pub fn export(home: &Home, args: &ExportArgs) -> Result<()> {
     let ws = Workspace::open(home)?;
     let neg = ws.resolve(&args.negotiation)?;
-    let bytes = ws.export(&neg)?;
+    let (bytes, events) = ws.export(&neg)?;
     write_atomic(&args.out, &bytes)?;
+    if args.json {
+        return print_json(&json!({
+            "negotiation": neg,
+            "file": args.out.display().to_string(),
+            "bytes": bytes.len(),
+            "events": events,
+        }));
+    }
     outln!(
         "Wrote the record of {} ({} bytes) to {}",
         neg.short(),

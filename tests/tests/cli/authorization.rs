@@ -36,7 +36,7 @@ fn only_the_chair_may_manage_members() {
     for args in attempts {
         let err = bee.run_err(&args);
         assert!(err.contains("refused"), "{args:?}: {err}");
-        assert!(err.contains("only the chair"), "{args:?}: {err}");
+        assert!(err.contains("only a chair"), "{args:?}: {err}");
     }
     assert_eq!(bee.log(&neg), log, "a refused command stored an event");
 
@@ -124,4 +124,100 @@ fn negotiation_ids_resolve_by_unique_prefix() {
     };
     let err = node.run_err(["log", &shared]);
     assert!(err.contains("give more characters"), "{err}");
+}
+
+/// The state of each entry of a log, by event id.
+fn verdicts(log: &[serde_json::Value]) -> Vec<(String, bool)> {
+    log.iter()
+        .map(|e| {
+            (
+                entente_tests::str_field(e, "id"),
+                e["included"].as_bool().expect("included is a boolean"),
+            )
+        })
+        .collect()
+}
+
+/// A removal and a message written concurrently by the removed delegation are judged the same
+/// way on both nodes; after it, the removed delegation is refused until accredited again.
+#[test]
+fn removal_is_judged_alike_everywhere_and_enforced() {
+    let (chair, bee, neg) = convene_pair("Removal");
+    let bee_id = bee.delegation();
+    // The last chair may neither leave nor step down.
+    let err = chair.run_err(["leave", &neg]);
+    assert!(err.contains("without a chair"), "{err}");
+    let err = chair.run_err([
+        "role",
+        &neg,
+        "--delegation",
+        &chair.delegation(),
+        "--role",
+        "delegation",
+    ]);
+    assert!(err.contains("without a chair"), "{err}");
+
+    let removal = entente_tests::str_field(
+        &chair.json(["remove", &neg, "--delegation", &bee_id, "--reason", "test"]),
+        "event",
+    );
+    let concurrent = bee.say(&neg, "said before hearing of the removal");
+    carry(&chair, &bee, &neg, "removal.bundle");
+    carry(&bee, &chair, &neg, "concurrent.bundle");
+
+    let chair_log = chair.log(&neg);
+    assert_eq!(verdicts(&chair_log), verdicts(&bee.log(&neg)));
+    assert_eq!(chair.state_hash(&neg), bee.state_hash(&neg));
+    let removal_included = verdicts(&chair_log)
+        .into_iter()
+        .find(|(id, _)| *id == removal)
+        .map(|(_, included)| included);
+    assert_eq!(removal_included, Some(true));
+    assert!(
+        verdicts(&chair_log).iter().any(|(id, _)| *id == concurrent),
+        "the concurrent message is kept in the record, included or not"
+    );
+    let row = bee
+        .members(&neg)
+        .into_iter()
+        .find(|m| m["delegation"] == bee_id.as_str())
+        .expect("a removed delegation is still listed");
+    assert_eq!(row["status"], "removed");
+
+    let err = bee.run_err(["say", &neg, "after the removal"]);
+    assert!(err.contains("refused") && err.contains("removed"), "{err}");
+
+    // Accredited again, the delegation joins and speaks again.
+    chair.invite(&neg, &bee_id, "observer", "Bee");
+    carry(&chair, &bee, &neg, "readmitted.bundle");
+    bee.join(&neg);
+    bee.say(&neg, "back as an observer");
+    carry(&bee, &chair, &neg, "back.bundle");
+    assert_eq!(chair.state_hash(&neg), bee.state_hash(&neg));
+    let row = chair
+        .members(&neg)
+        .into_iter()
+        .find(|m| m["delegation"] == bee_id.as_str())
+        .expect("the readmitted delegation is listed");
+    assert_eq!(row["status"], "active");
+    assert_eq!(row["role"], "observer");
+}
+
+/// A delegation that leaves is listed as having left, and can no longer speak.
+#[test]
+fn a_delegation_that_left_cannot_speak() {
+    let (chair, bee, neg) = convene_pair("Leaving");
+    bee.run_ok(["leave", &neg, "--reason", "instructions from capital"]);
+    let err = bee.run_err(["say", &neg, "one more thing"]);
+    assert!(err.contains("refused"), "{err}");
+    carry(&bee, &chair, &neg, "left.bundle");
+    let row = chair
+        .members(&neg)
+        .into_iter()
+        .find(|m| m["delegation"] == bee.delegation().as_str())
+        .expect("a delegation that left is still listed");
+    assert_eq!(row["status"], "left");
+    let last = chair.log(&neg).pop().expect("the log is not empty");
+    assert_eq!(last["kind"], "leave");
+    assert_eq!(last["body"]["reason"], "instructions from capital");
 }

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 
-use entente_tests::{Node, Outsider, convene_pair, str_field};
+use entente_tests::{Outsider, convene_pair, str_field};
 
 /// How many acknowledgements to collect before killing the writer.
 const ACKS_BEFORE_KILL: usize = 50;
