@@ -138,6 +138,23 @@ impl Identity {
         ))
     }
 
+    /// The device key as a libp2p identity (the node's PeerId).
+    pub fn libp2p_keypair(&self) -> Result<libp2p::identity::Keypair> {
+        let mut secret = self.device_key.to_bytes();
+        let kp = libp2p::identity::Keypair::ed25519_from_bytes(&mut secret)
+            .context("invalid device key");
+        zeroize::Zeroize::zeroize(&mut secret);
+        kp
+    }
+
+    /// Network credentials of this device.
+    pub fn credentials(&self) -> Result<crate::net::Credentials> {
+        Ok(crate::net::Credentials::Member {
+            keypair: self.libp2p_keypair()?,
+            certificate: Box::new(self.certificate.clone()),
+        })
+    }
+
     /// Loads the identity with its secrets (asks for the passphrase if the keys are sealed).
     pub fn load(home: &Home) -> Result<Self> {
         let public = PublicIdentity::load(home)?;

@@ -1,17 +1,7 @@
-//! `entente`: a delegation's node. Only the command-line edge lives here; the rules live in
-//! `entente-protocol`, storage in `store`, and each command in `commands`.
-
-mod cli;
-mod commands;
-mod home;
-mod identity;
-mod keystore;
-mod output;
-mod render;
-mod store;
-mod workspace;
+//! `entente`: the command-line edge of a delegation's node.
 
 use clap::Parser;
+use entente_node::{cli, commands, output};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {

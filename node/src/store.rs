@@ -51,6 +51,23 @@ const MIGRATIONS: &[&str] = &[
          id          BLOB NOT NULL,
          PRIMARY KEY (negotiation, id)
      ) WITHOUT ROWID;",
+    // 2: arrival order (what a running node has not yet published), small settings, and the
+    //    addresses peers were last seen at, so that a restarted node can find them again.
+    "CREATE TABLE arrivals (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         id  BLOB NOT NULL
+     );
+     INSERT INTO arrivals (id) SELECT id FROM events ORDER BY received_at, lamport, id;
+     CREATE TABLE meta (
+         key   TEXT PRIMARY KEY,
+         value TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE peer_addrs (
+         peer TEXT NOT NULL,
+         addr TEXT NOT NULL,
+         seen INTEGER NOT NULL,
+         PRIMARY KEY (peer, addr)
+     ) WITHOUT ROWID;",
 ];
 
 pub struct Store {
@@ -145,7 +162,83 @@ pub fn insert(conn: &Connection, event: &Event, received_at: u64) -> Result<bool
         "INSERT OR IGNORE INTO heads (negotiation, id) VALUES (?1, ?2)",
         params![negotiation.as_bytes(), event.id.as_bytes()],
     )?;
+    conn.prepare_cached("INSERT INTO arrivals (id) VALUES (?1)")?
+        .execute([event.id.as_bytes()])?;
     Ok(true)
+}
+
+/// Events stored after arrival number `after`, with their arrival numbers, oldest first.
+pub fn arrivals_since(conn: &Connection, after: i64, limit: usize) -> Result<Vec<(i64, Event)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.seq, e.id, e.wire FROM arrivals a JOIN events e ON e.id = a.id
+         WHERE a.seq > ?1 ORDER BY a.seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit as i64], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    })?;
+    rows.map(|r| {
+        let (seq, id, wire) = r?;
+        let event = Event::from_wire(&wire).map_err(|e| StoreError::Corrupt {
+            id: hex::encode(&id),
+            reason: e.to_string(),
+        })?;
+        Ok((seq, event))
+    })
+    .collect()
+}
+
+/// The newest arrival number (0 when empty).
+pub fn last_arrival(conn: &Connection) -> Result<i64> {
+    Ok(
+        conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM arrivals", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// Whether an event is stored.
+pub fn contains(conn: &Connection, id: &EventId) -> Result<bool> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM events WHERE id = ?1")?;
+    Ok(stmt
+        .query_row([id.as_bytes()], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// Remembers that `peer` was reachable at `addr`.
+pub fn remember_addr(conn: &Connection, peer: &str, addr: &str, seen: u64) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO peer_addrs (peer, addr, seen) VALUES (?1, ?2, ?3)
+         ON CONFLICT(peer, addr) DO UPDATE SET seen = ?3",
+    )?
+    .execute(params![peer, addr, to_i64(seen, "seen")?])?;
+    Ok(())
+}
+
+/// The addresses `peer` was last seen at, most recent first.
+pub fn peer_addrs(conn: &Connection, peer: &str) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT addr FROM peer_addrs WHERE peer = ?1 ORDER BY seen DESC LIMIT 8")?;
+    let rows = stmt.query_map([peer], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
 
 /// The heads (events without stored children) of a negotiation, ascending.

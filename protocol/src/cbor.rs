@@ -164,7 +164,7 @@ impl<'b> Dec<'b> {
         self.u64(field).map(Some)
     }
 
-    fn is_null(&mut self, field: &str) -> Result<bool, CborError> {
+    pub fn is_null(&mut self, field: &str) -> Result<bool, CborError> {
         let t = self.0.datatype();
         if self.wrap(field, t)? == Type::Null {
             let r = self.0.null();

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod ids;
 pub mod record;
 pub mod state;
+pub mod sync;
 
 pub use body::{Body, Charter, DecisionRule, Role};
 pub use cbor::CborError;

@@ -451,6 +451,35 @@ impl NegotiationState {
         &self.entries[self.entries.len() - 1]
     }
 
+    /// Whether a peer whose libp2p identity is `device` may receive this negotiation: a device of a
+    /// member, or a device presenting a certificate, valid at `now`, from an accredited delegation.
+    pub fn may_sync(
+        &self,
+        device: &DeviceId,
+        certificate: Option<&SignedCertificate>,
+        now: u64,
+    ) -> bool {
+        let is_member =
+            |d: &DelegationId| self.members.get(d).is_some_and(|m| m.status.is_member());
+        if let Some(delegation) = self.devices.get(device)
+            && is_member(delegation)
+        {
+            return true;
+        }
+        certificate.is_some_and(|c| {
+            let c = &c.certificate;
+            c.device == *device && c.valid_at(now) && is_member(&c.delegation)
+        })
+    }
+
+    /// Device ids of every member (accredited or active), the peers a node lets in.
+    pub fn member_devices(&self) -> impl Iterator<Item = DeviceId> + '_ {
+        self.members
+            .values()
+            .filter(|m| m.status.is_member())
+            .flat_map(|m| m.devices.keys().copied())
+    }
+
     /// Included and excluded event counts.
     pub fn counts(&self) -> (usize, usize) {
         let excluded = self.entries.iter().filter(|e| e.excluded.is_some()).count();

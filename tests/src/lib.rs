@@ -525,3 +525,4 @@ pub fn spread_positions(len: usize, count: usize) -> Vec<usize> {
     v.dedup();
     v
 }
+pub mod net;

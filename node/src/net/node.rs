@@ -1,0 +1,961 @@
+//! The node's event loop: swarm events, store polling, dialling, sync and gossip.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use entente_protocol::dag::{check_links, check_time};
+use entente_protocol::sync::{SyncRequest, SyncResponse, SyncStatus, select_batch};
+use entente_protocol::{
+    Body, DeviceId, Event, EventError, EventId, NegotiationId, NegotiationState, SignedCertificate,
+    fold,
+};
+use futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, TopicHash};
+use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, relay};
+use tokio::sync::{mpsc, oneshot};
+
+use super::behaviour::{Behaviour, BehaviourEvent, SwarmOptions, build_swarm};
+use super::peers::{device_of, is_relayed, peer_in, peer_of, via_relay, with_peer};
+use super::{Control, Credentials, NetConfig};
+use crate::home::Home;
+use crate::store::{self, Store};
+use crate::workspace::now_ms;
+
+/// Where an event came from: gossip is live push from anyone connected, so it must come from a
+/// known member; sync copies a member's record, exclusions included.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Path {
+    Gossip,
+    Sync,
+}
+
+enum Ingest {
+    Stored(NegotiationId),
+    Duplicate,
+    MissingParents(NegotiationId),
+    NotOurs,
+    Invalid(String),
+}
+
+struct Negotiation {
+    topic: IdentTopic,
+    state: Option<NegotiationState>,
+    dirty: bool,
+}
+
+pub(super) struct Node {
+    swarm: Swarm<Behaviour>,
+    store: Store,
+    home: Home,
+    config: NetConfig,
+    me: PeerId,
+    my_device: Option<DeviceId>,
+    certificate: Option<SignedCertificate>,
+    relays: HashMap<PeerId, Multiaddr>,
+    negotiations: BTreeMap<NegotiationId, Negotiation>,
+    wanted: HashSet<NegotiationId>,
+    topics: HashMap<TopicHash, NegotiationId>,
+    connected: HashMap<PeerId, HashSet<Multiaddr>>,
+    admitted: HashSet<PeerId>,
+    probation: HashMap<PeerId, Instant>,
+    blocked: HashSet<PeerId>,
+    pending: HashMap<OutboundRequestId, (PeerId, NegotiationId)>,
+    syncing: HashSet<(PeerId, NegotiationId)>,
+    /// Sync again with these once the current round ends (they announced heads we lack).
+    resync: HashSet<(PeerId, NegotiationId)>,
+    backoff: HashMap<PeerId, (Instant, Duration)>,
+    listen_addrs: Vec<Multiaddr>,
+    relay_listening: HashSet<PeerId>,
+    last_arrival: i64,
+    confirms: Vec<(NegotiationId, EventId, oneshot::Sender<()>)>,
+    last_anti_entropy: Instant,
+}
+
+const BACKOFF_START: Duration = Duration::from_secs(2);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+const ANTI_ENTROPY: Duration = Duration::from_secs(10);
+
+fn topic_for(negotiation: &NegotiationId) -> IdentTopic {
+    IdentTopic::new(format!("entente/negotiation/{negotiation}"))
+}
+
+impl Node {
+    pub(super) fn start(home: Home, credentials: Credentials, config: NetConfig) -> Result<Self> {
+        let (keypair, certificate) = match credentials {
+            Credentials::Member {
+                keypair,
+                certificate,
+            } => (keypair, Some(*certificate)),
+            Credentials::Relay { keypair } => (keypair, None),
+        };
+        let me = keypair.public().to_peer_id();
+        let store = Store::open(&home.database()).context("cannot open the database")?;
+        let opts = SwarmOptions {
+            mdns: config.mdns,
+            relay: config.relay.as_ref().map(|r| r.limits.clone()),
+            idle_timeout: Duration::from_secs(3600),
+        };
+        let mut swarm = build_swarm(keypair, &opts)?;
+        for addr in &config.listen {
+            swarm
+                .listen_on(addr.clone())
+                .with_context(|| format!("cannot listen on {addr}"))?;
+        }
+        if let Some(r) = &config.relay {
+            for addr in &r.external {
+                swarm.add_external_address(addr.clone());
+            }
+        }
+        let mut relays = HashMap::new();
+        for addr in &config.relays {
+            let peer = peer_in(addr)
+                .with_context(|| format!("relay address {addr} must end with /p2p/<relay id>"))?;
+            relays.insert(peer, addr.clone());
+        }
+        let last_arrival = store::get_meta(store.conn(), "published_arrival")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let mut node = Self {
+            swarm,
+            store,
+            home,
+            me,
+            my_device: device_of(&me),
+            certificate,
+            relays,
+            negotiations: BTreeMap::new(),
+            wanted: config.follow.iter().copied().collect(),
+            topics: HashMap::new(),
+            connected: HashMap::new(),
+            admitted: HashSet::new(),
+            probation: HashMap::new(),
+            blocked: HashSet::new(),
+            pending: HashMap::new(),
+            syncing: HashSet::new(),
+            resync: HashSet::new(),
+            backoff: HashMap::new(),
+            listen_addrs: Vec::new(),
+            relay_listening: HashSet::new(),
+            last_arrival,
+            confirms: Vec::new(),
+            last_anti_entropy: Instant::now(),
+            config,
+        };
+        for neg in store::negotiations(node.store.conn())? {
+            node.track(neg);
+        }
+        for addr in node.config.peers.clone() {
+            if let Err(e) = node.swarm.dial(addr.clone()) {
+                tracing::warn!(%addr, "cannot dial: {e}");
+            }
+        }
+        let relays: Vec<_> = node.relays.values().cloned().collect();
+        for addr in relays {
+            if let Err(e) = node.swarm.dial(addr.clone()) {
+                tracing::warn!(%addr, "cannot dial relay: {e}");
+            }
+        }
+        tracing::info!(peer = %me, negotiations = node.negotiations.len(), "node started");
+        Ok(node)
+    }
+
+    pub(super) fn peer_id(&self) -> PeerId {
+        self.me
+    }
+
+    pub(super) async fn run(mut self, mut control: mpsc::Receiver<Control>) -> Result<()> {
+        let mut poll = tokio::time::interval(self.config.poll);
+        let mut maintenance = tokio::time::interval(self.config.maintenance);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = control.recv() => match command {
+                    Some(Control::Shutdown) | None => break,
+                    Some(c) => self.on_control(c),
+                },
+                _ = poll.tick() => {
+                    if let Err(e) = self.poll_store() {
+                        tracing::warn!("cannot read new events from the store: {e:#}");
+                    }
+                }
+                _ = maintenance.tick() => self.maintain(),
+            }
+        }
+        tracing::info!("node stopped");
+        Ok(())
+    }
+
+    // ----- negotiations and their state -------------------------------------------------------
+
+    fn track(&mut self, negotiation: NegotiationId) {
+        if self.negotiations.contains_key(&negotiation) {
+            return;
+        }
+        let topic = topic_for(&negotiation);
+        if let Err(e) = self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
+            tracing::warn!(%negotiation, "cannot subscribe to the negotiation's topic: {e}");
+        }
+        self.topics.insert(topic.hash(), negotiation);
+        self.negotiations.insert(
+            negotiation,
+            Negotiation {
+                topic,
+                state: None,
+                dirty: true,
+            },
+        );
+        self.wanted.remove(&negotiation);
+        tracing::info!(%negotiation, "following negotiation");
+    }
+
+    /// The current state of a negotiation, folded again if events arrived since.
+    fn state(&mut self, negotiation: &NegotiationId) -> Option<&NegotiationState> {
+        let entry = self.negotiations.get_mut(negotiation)?;
+        if entry.dirty || entry.state.is_none() {
+            match store::events(self.store.conn(), negotiation)
+                .map_err(anyhow::Error::from)
+                .and_then(|events| Ok(fold(&events)?))
+            {
+                Ok(state) => {
+                    entry.state = Some(state);
+                    entry.dirty = false;
+                }
+                Err(e) => tracing::error!(%negotiation, "cannot fold the negotiation: {e:#}"),
+            }
+        }
+        entry.state.as_ref()
+    }
+
+    fn all_states(&mut self) -> Vec<NegotiationState> {
+        let ids: Vec<_> = self.negotiations.keys().copied().collect();
+        ids.iter().filter_map(|n| self.state(n).cloned()).collect()
+    }
+
+    /// Whether a peer may stay connected: a relay we use or serve, an invitation's inviter, or
+    /// a device of a member of one of our negotiations.
+    fn is_known_peer(&mut self, peer: &PeerId) -> bool {
+        if self.relays.contains_key(peer) || self.config.trusted.contains(peer) {
+            return true;
+        }
+        if self
+            .config
+            .relay
+            .as_ref()
+            .is_some_and(|r| r.allow.contains(peer))
+        {
+            return true;
+        }
+        let Some(device) = device_of(peer) else {
+            return false;
+        };
+        let ids: Vec<_> = self.negotiations.keys().copied().collect();
+        ids.iter().any(|n| {
+            self.state(n)
+                .is_some_and(|s| s.member_devices().any(|d| d == device))
+        })
+    }
+
+    fn admit(&mut self, peer: PeerId) {
+        self.probation.remove(&peer);
+        if self.admitted.insert(peer) {
+            tracing::info!(%peer, "peer admitted");
+            let negs: Vec<_> = self
+                .negotiations
+                .keys()
+                .chain(self.wanted.iter())
+                .copied()
+                .collect();
+            for n in negs {
+                self.request_sync(peer, n);
+            }
+        }
+    }
+
+    fn punish(&mut self, peer: PeerId, why: &str) {
+        tracing::warn!(%peer, "disconnecting a peer that sent invalid data: {why}");
+        self.admitted.remove(&peer);
+        self.blocked.insert(peer);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+    }
+
+    // ----- store polling: events written by commands ------------------------------------------
+
+    fn poll_store(&mut self) -> Result<()> {
+        let arrivals = store::arrivals_since(self.store.conn(), self.last_arrival, 1000)?;
+        if arrivals.is_empty() {
+            return Ok(());
+        }
+        let mut touched = HashSet::new();
+        for (seq, event) in &arrivals {
+            self.last_arrival = *seq;
+            let neg = event.negotiation();
+            self.track(neg);
+            if let Some(n) = self.negotiations.get_mut(&neg) {
+                n.dirty = true;
+            }
+            if Some(event.header.author) == self.my_device {
+                self.publish(neg, event);
+                touched.insert(neg);
+            }
+        }
+        store::set_meta(
+            self.store.conn(),
+            "published_arrival",
+            &self.last_arrival.to_string(),
+        )?;
+        // Asking our peers to sync makes them see our new heads and pull them: delivery does not
+        // depend on the gossip mesh being formed yet.
+        let peers: Vec<_> = self.admitted.iter().copied().collect();
+        for neg in touched {
+            for p in &peers {
+                self.request_sync(*p, neg);
+            }
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self, negotiation: NegotiationId, event: &Event) {
+        let Some(n) = self.negotiations.get(&negotiation) else {
+            return;
+        };
+        let topic = n.topic.clone();
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(topic, event.to_wire())
+        {
+            Ok(_) => tracing::debug!(event = %event.id, "published"),
+            Err(e) => {
+                tracing::debug!(event = %event.id, "not published by gossip ({e}); sync will carry it")
+            }
+        }
+    }
+
+    // ----- ingest -----------------------------------------------------------------------------
+
+    fn ingest(&mut self, wire: &[u8], path: Path) -> Ingest {
+        let event = match Event::from_wire(wire) {
+            Ok(e) => e,
+            Err(e) => return Ingest::Invalid(e.to_string()),
+        };
+        let neg = event.negotiation();
+        if !self.negotiations.contains_key(&neg) && !self.wanted.contains(&neg) {
+            return Ingest::NotOurs;
+        }
+        match store::contains(self.store.conn(), &event.id) {
+            Ok(true) => return Ingest::Duplicate,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::error!("store error: {e}");
+                return Ingest::Duplicate;
+            }
+        }
+        if let Err(e) = check_time(&event, now_ms()) {
+            return Ingest::Invalid(e.to_string());
+        }
+        let conn = self.store.conn();
+        match check_links(&event, neg, |p| {
+            store::lamport_of(conn, &neg, p).ok().flatten()
+        }) {
+            Ok(()) => {}
+            Err(EventError::ParentMissing { .. }) => return Ingest::MissingParents(neg),
+            Err(e) => return Ingest::Invalid(e.to_string()),
+        }
+        if path == Path::Gossip && !self.author_is_known(&event) {
+            return Ingest::Invalid(format!(
+                "event {} is by a device that is not a member",
+                event.id.short()
+            ));
+        }
+        let stored = self
+            .store
+            .write()
+            .map_err(anyhow::Error::from)
+            .and_then(|tx| {
+                let new = store::insert(&tx, &event, now_ms())?;
+                tx.commit()?;
+                Ok(new)
+            });
+        match stored {
+            Ok(_) => {
+                self.track(neg);
+                if let Some(n) = self.negotiations.get_mut(&neg) {
+                    n.dirty = true;
+                }
+                tracing::debug!(event = %event.id, kind = %event.header.kind, "stored event from the network");
+                Ingest::Stored(neg)
+            }
+            Err(e) => {
+                tracing::error!("cannot store an event: {e:#}");
+                Ingest::Duplicate
+            }
+        }
+    }
+
+    /// Live traffic must come from a device that is or was a member, or be a join by a device of
+    /// an accredited delegation: anything else is noise from outside and is not forwarded.
+    fn author_is_known(&mut self, event: &Event) -> bool {
+        let neg = event.negotiation();
+        let Some(state) = self.state(&neg) else {
+            return false;
+        };
+        if state.delegation_of(&event.header.author).is_some() {
+            return true;
+        }
+        match &event.body {
+            Some(Body::Join { certificate }) => state
+                .members
+                .get(&certificate.certificate.delegation)
+                .is_some_and(|m| m.status.is_member()),
+            _ => false,
+        }
+    }
+
+    // ----- gossip -----------------------------------------------------------------------------
+
+    fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        let expected = self.topics.get(&message.topic).copied();
+        let outcome = self.ingest(&message.data, Path::Gossip);
+        let acceptance = match outcome {
+            Ingest::Stored(neg) | Ingest::MissingParents(neg) if Some(neg) != expected => {
+                self.punish(source, "event published on another negotiation's topic");
+                MessageAcceptance::Reject
+            }
+            Ingest::Stored(_) | Ingest::Duplicate => MessageAcceptance::Accept,
+            Ingest::MissingParents(neg) => {
+                self.request_sync(source, neg);
+                MessageAcceptance::Ignore
+            }
+            Ingest::NotOurs => MessageAcceptance::Ignore,
+            Ingest::Invalid(why) => {
+                self.punish(source, &why);
+                MessageAcceptance::Reject
+            }
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&id, &source, acceptance);
+    }
+
+    // ----- sync -------------------------------------------------------------------------------
+
+    fn request_sync(&mut self, peer: PeerId, negotiation: NegotiationId) {
+        if self.blocked.contains(&peer) || !self.connected.contains_key(&peer) {
+            return;
+        }
+        if !self.syncing.insert((peer, negotiation)) {
+            self.resync.insert((peer, negotiation));
+            return;
+        }
+        let heads = store::heads(self.store.conn(), &negotiation).unwrap_or_default();
+        let request = SyncRequest {
+            negotiation,
+            heads,
+            certificate: self.certificate.clone(),
+        };
+        let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+        self.pending.insert(id, (peer, negotiation));
+    }
+
+    fn sync_finished(&mut self, peer: PeerId, negotiation: NegotiationId) {
+        self.syncing.remove(&(peer, negotiation));
+        if self.resync.remove(&(peer, negotiation)) {
+            self.request_sync(peer, negotiation);
+        }
+    }
+
+    fn may_serve(&mut self, peer: &PeerId, request: &SyncRequest) -> SyncStatus {
+        if !self.negotiations.contains_key(&request.negotiation) {
+            return SyncStatus::UnknownNegotiation;
+        }
+        if let Some(r) = &self.config.relay
+            && !r.mailbox
+        {
+            return SyncStatus::UnknownNegotiation;
+        }
+        if self.relays.contains_key(peer) || self.config.trusted.contains(peer) {
+            return SyncStatus::Ok;
+        }
+        let Some(device) = device_of(peer) else {
+            return SyncStatus::NotAuthorized;
+        };
+        let now = now_ms();
+        let certificate = request.certificate.clone();
+        match self.state(&request.negotiation) {
+            Some(s) if s.may_sync(&device, certificate.as_ref(), now) => SyncStatus::Ok,
+            _ => SyncStatus::NotAuthorized,
+        }
+    }
+
+    fn on_sync_request(
+        &mut self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        let status = self.may_serve(&peer, &request);
+        let response = if status == SyncStatus::Ok {
+            self.admit(peer);
+            match self.batch_for(&request) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!("cannot answer a sync request: {e:#}");
+                    SyncResponse::refusal(SyncStatus::UnknownNegotiation)
+                }
+            }
+        } else {
+            if status == SyncStatus::NotAuthorized {
+                tracing::warn!(%peer, negotiation = %request.negotiation, "refused to sync with a peer that is not a member");
+            }
+            SyncResponse::refusal(status)
+        };
+        if self
+            .swarm
+            .behaviour_mut()
+            .sync
+            .send_response(channel, response)
+            .is_err()
+        {
+            tracing::debug!(%peer, "sync response not sent: the peer went away");
+        }
+        // The asker holds events we lack: pull them.
+        if status == SyncStatus::Ok {
+            let conn = self.store.conn();
+            let lacking = request
+                .heads
+                .iter()
+                .any(|h| !store::contains(conn, h).unwrap_or(true));
+            if lacking {
+                self.request_sync(peer, request.negotiation);
+            }
+        }
+    }
+
+    fn batch_for(&mut self, request: &SyncRequest) -> Result<SyncResponse> {
+        let conn = self.store.conn();
+        let mut known = HashSet::new();
+        for head in &request.heads {
+            if store::contains(conn, head)? && known.insert(*head) {
+                known.extend(store::ancestors(conn, head)?);
+            }
+        }
+        let events = store::events(conn, &request.negotiation)?;
+        let wires: Vec<(EventId, Vec<u8>)> = events.iter().map(|e| (e.id, e.to_wire())).collect();
+        let (batch, more) = select_batch(wires.iter().map(|(id, w)| (*id, w.as_slice())), &known);
+        Ok(SyncResponse {
+            status: SyncStatus::Ok,
+            heads: store::heads(conn, &request.negotiation)?,
+            events: batch,
+            more,
+        })
+    }
+
+    fn on_sync_response(&mut self, id: OutboundRequestId, response: SyncResponse) {
+        let Some((peer, negotiation)) = self.pending.remove(&id) else {
+            return;
+        };
+        match response.status {
+            SyncStatus::Ok => {}
+            SyncStatus::NotAuthorized => {
+                tracing::warn!(%peer, %negotiation, "peer refused to sync with us (are we accredited?)");
+                return self.sync_finished(peer, negotiation);
+            }
+            SyncStatus::UnknownNegotiation => return self.sync_finished(peer, negotiation),
+        }
+        let mut stored = 0;
+        for wire in &response.events {
+            match self.ingest(wire, Path::Sync) {
+                Ingest::Stored(_) => stored += 1,
+                Ingest::Duplicate | Ingest::NotOurs => {}
+                Ingest::MissingParents(_) => {
+                    tracing::warn!(%peer, "sync batch out of order; asking again");
+                    break;
+                }
+                Ingest::Invalid(why) => {
+                    self.punish(peer, &why);
+                    return self.sync_finished(peer, negotiation);
+                }
+            }
+        }
+        if stored > 0 {
+            tracing::info!(%peer, %negotiation, stored, "synced events");
+        }
+        self.resolve_confirms(negotiation, &response.heads);
+        let conn = self.store.conn();
+        let lacking = response
+            .heads
+            .iter()
+            .any(|h| !store::contains(conn, h).unwrap_or(true));
+        self.syncing.remove(&(peer, negotiation));
+        let asked_again = self.resync.remove(&(peer, negotiation));
+        if response.more || (lacking && stored > 0) || asked_again {
+            self.request_sync(peer, negotiation);
+        }
+    }
+
+    /// Tells the waiters whose event one of these heads is, or descends from.
+    fn resolve_confirms(&mut self, negotiation: NegotiationId, heads: &[EventId]) {
+        if self.confirms.is_empty() {
+            return;
+        }
+        let conn = self.store.conn();
+        let mut seen: HashSet<EventId> = heads.iter().copied().collect();
+        for h in heads {
+            if store::contains(conn, h).unwrap_or(false) {
+                seen.extend(store::ancestors(conn, h).unwrap_or_default());
+            }
+        }
+        let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.confirms)
+            .into_iter()
+            .partition(|(n, e, _)| *n == negotiation && seen.contains(e));
+        self.confirms = keep;
+        for (_, _, tx) in done {
+            let _ = tx.send(());
+        }
+    }
+
+    // ----- connections and dialling -----------------------------------------------------------
+
+    fn maintain(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<_> = self
+            .probation
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in expired {
+            self.probation.remove(&peer);
+            if !self.admitted.contains(&peer) && self.swarm.is_connected(&peer) {
+                tracing::info!(%peer, "closing the connection of a peer that is not a member");
+                let _ = self.swarm.disconnect_peer_id(peer);
+            }
+        }
+        self.listen_via_relays();
+        self.dial_missing_members(now);
+        if now.duration_since(self.last_anti_entropy) >= ANTI_ENTROPY {
+            self.last_anti_entropy = now;
+            let peers: Vec<_> = self.admitted.iter().copied().collect();
+            let negs: Vec<_> = self
+                .negotiations
+                .keys()
+                .chain(self.wanted.iter())
+                .copied()
+                .collect();
+            for p in &peers {
+                for n in &negs {
+                    self.request_sync(*p, *n);
+                }
+            }
+        }
+    }
+
+    /// Once connected to a relay, reserve a slot on it so that others can reach us through it.
+    fn listen_via_relays(&mut self) {
+        if self.config.relay.is_some() {
+            return;
+        }
+        let ready: Vec<_> = self
+            .relays
+            .iter()
+            .filter(|(p, _)| self.connected.contains_key(p) && !self.relay_listening.contains(p))
+            .map(|(p, a)| (*p, a.clone()))
+            .collect();
+        for (peer, addr) in ready {
+            let circuit = addr.with(libp2p::multiaddr::Protocol::P2pCircuit);
+            match self.swarm.listen_on(circuit.clone()) {
+                Ok(_) => {
+                    self.relay_listening.insert(peer);
+                }
+                Err(e) => tracing::warn!(%circuit, "cannot listen through the relay: {e}"),
+            }
+        }
+    }
+
+    fn dial_missing_members(&mut self, now: Instant) {
+        let mut targets: HashSet<PeerId> = HashSet::new();
+        for state in self.all_states() {
+            targets.extend(state.member_devices().filter_map(|d| peer_of(&d)));
+        }
+        targets.extend(self.relays.keys().copied());
+        targets.remove(&self.me);
+        for peer in targets {
+            if self.connected.contains_key(&peer) || self.blocked.contains(&peer) {
+                continue;
+            }
+            let (next, delay) = self
+                .backoff
+                .get(&peer)
+                .copied()
+                .unwrap_or((now, BACKOFF_START));
+            if next > now {
+                continue;
+            }
+            self.backoff
+                .insert(peer, (now + delay, (delay * 2).min(BACKOFF_MAX)));
+            let mut addrs: Vec<Multiaddr> = store::peer_addrs(self.store.conn(), &peer.to_string())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|a| a.parse().ok())
+                .collect();
+            if let Some(a) = self.relays.get(&peer) {
+                addrs.push(a.clone());
+            } else {
+                addrs.extend(self.relays.values().map(|r| via_relay(r, peer)));
+            }
+            if addrs.is_empty() {
+                // Ask the DHT (our connected peers) where the member is.
+                self.swarm.behaviour_mut().kad.get_closest_peers(peer);
+                continue;
+            }
+            let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .addresses(addrs)
+                .build();
+            if let Err(e) = self.swarm.dial(opts) {
+                tracing::debug!(%peer, "dial failed: {e}");
+            }
+        }
+    }
+
+    fn remember(&mut self, peer: &PeerId, addr: &Multiaddr) {
+        if is_relayed(addr) {
+            return;
+        }
+        let addr = with_peer(addr, *peer);
+        if let Err(e) = store::remember_addr(
+            self.store.conn(),
+            &peer.to_string(),
+            &addr.to_string(),
+            now_ms(),
+        ) {
+            tracing::debug!("cannot remember an address: {e}");
+        }
+    }
+
+    fn write_node_file(&self) {
+        let info = serde_json::json!({
+            "peer_id": self.me.to_string(),
+            "listen": self.listen_addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            "relays": self.relays.values().map(|a| a.to_string()).collect::<Vec<_>>(),
+            "updated": now_ms(),
+        });
+        let path = self.home.root().join("node.json");
+        if let Err(e) = serde_json::to_vec_pretty(&info)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| crate::home::write_atomic(&path, &b))
+        {
+            tracing::warn!("cannot write {}: {e:#}", path.display());
+        }
+    }
+
+    // ----- events -----------------------------------------------------------------------------
+
+    fn on_control(&mut self, command: Control) {
+        match command {
+            Control::ListenAddrs(tx) => {
+                let _ = tx.send(
+                    self.listen_addrs
+                        .iter()
+                        .map(|a| with_peer(a, self.me))
+                        .collect(),
+                );
+            }
+            Control::Admitted(tx) => {
+                let mut v: Vec<_> = self
+                    .admitted
+                    .iter()
+                    .filter(|p| self.connected.contains_key(p))
+                    .copied()
+                    .collect();
+                v.sort();
+                let _ = tx.send(v);
+            }
+            Control::DirectConnections(tx) => {
+                let v = self
+                    .connected
+                    .iter()
+                    .filter(|(_, addrs)| addrs.iter().any(|a| !is_relayed(a)))
+                    .map(|(p, _)| *p)
+                    .collect();
+                let _ = tx.send(v);
+            }
+            Control::Dial(addr) => {
+                if let Err(e) = self.swarm.dial(addr.clone()) {
+                    tracing::warn!(%addr, "cannot dial: {e}");
+                }
+            }
+            Control::Block(peer) => {
+                self.blocked.insert(peer);
+                self.swarm.behaviour_mut().blocked.block_peer(peer);
+            }
+            Control::Unblock(peer) => {
+                self.blocked.remove(&peer);
+                self.backoff.remove(&peer);
+                self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+            }
+            Control::Confirm(negotiation, event, tx) => {
+                self.confirms.push((negotiation, event, tx));
+                let peers: Vec<_> = self.admitted.iter().copied().collect();
+                for p in peers {
+                    self.request_sync(p, negotiation);
+                }
+            }
+            Control::Shutdown => {}
+        }
+    }
+
+    fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                if let Some(r) = &self.config.relay
+                    && r.external.is_empty()
+                    && !is_relayed(&address)
+                {
+                    self.swarm.add_external_address(address.clone());
+                }
+                self.listen_addrs.push(address);
+                self.write_node_file();
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id, endpoint, ..
+            } => {
+                let addr = endpoint.get_remote_address().clone();
+                self.connected
+                    .entry(peer_id)
+                    .or_default()
+                    .insert(addr.clone());
+                if endpoint.is_dialer() {
+                    self.remember(&peer_id, &addr);
+                }
+                self.backoff.remove(&peer_id);
+                if self.is_known_peer(&peer_id) {
+                    self.admit(peer_id);
+                } else if !self.admitted.contains(&peer_id) {
+                    tracing::debug!(peer = %peer_id, "unknown peer on probation");
+                    self.probation
+                        .entry(peer_id)
+                        .or_insert(Instant::now() + self.config.probation);
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                if let Some(addrs) = self.connected.get_mut(&peer_id) {
+                    addrs.remove(endpoint.get_remote_address());
+                }
+                if num_established == 0 {
+                    self.connected.remove(&peer_id);
+                    self.admitted.remove(&peer_id);
+                    self.probation.remove(&peer_id);
+                    self.relay_listening.remove(&peer_id);
+                    self.syncing.retain(|(p, _)| *p != peer_id);
+                }
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            _ => {}
+        }
+        self.confirms.retain(|(_, _, tx)| !tx.is_closed());
+    }
+
+    fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => self.on_gossip(propagation_source, message_id, message),
+            BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. }) => {
+                match message {
+                    request_response::Message::Request {
+                        request, channel, ..
+                    } => self.on_sync_request(peer, request, channel),
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    } => self.on_sync_response(request_id, response),
+                }
+            }
+            BehaviourEvent::Sync(request_response::Event::OutboundFailure {
+                request_id,
+                error,
+                ..
+            }) => {
+                if let Some((peer, negotiation)) = self.pending.remove(&request_id) {
+                    tracing::debug!(%peer, "sync request failed: {error}");
+                    self.sync_finished(peer, negotiation);
+                }
+            }
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
+                if self.admitted.contains(&peer_id) =>
+            {
+                for addr in &info.listen_addrs {
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&peer_id, addr.clone());
+                    self.remember(&peer_id, addr);
+                }
+            }
+            BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+                result: kad::QueryResult::GetClosestPeers(Ok(found)),
+                ..
+            }) => {
+                for info in found.peers {
+                    let peer = info.peer_id;
+                    if peer == self.me
+                        || self.connected.contains_key(&peer)
+                        || !self.is_known_peer(&peer)
+                    {
+                        continue;
+                    }
+                    for addr in &info.addrs {
+                        self.remember(&peer, addr);
+                    }
+                    let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                        .addresses(info.addrs)
+                        .build();
+                    let _ = self.swarm.dial(opts);
+                }
+            }
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, addr) in found {
+                    if peer != self.me
+                        && !self.connected.contains_key(&peer)
+                        && self.is_known_peer(&peer)
+                    {
+                        tracing::info!(%peer, %addr, "found a member on the local network");
+                        let _ = self.swarm.dial(with_peer(&addr, peer));
+                    }
+                }
+            }
+            BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted {
+                relay_peer_id,
+                ..
+            }) => {
+                tracing::info!(relay = %relay_peer_id, "reachable through the relay");
+            }
+            BehaviourEvent::Dcutr(e) => match e.result {
+                Ok(_) => {
+                    tracing::info!(peer = %e.remote_peer_id, "direct connection established by hole punching")
+                }
+                Err(err) => {
+                    tracing::info!(peer = %e.remote_peer_id, "hole punching failed, staying on the relay: {err}")
+                }
+            },
+            BehaviourEvent::Autonat(libp2p::autonat::Event::StatusChanged { new, .. }) => {
+                tracing::info!(status = ?new, "NAT status");
+            }
+            BehaviourEvent::RelayServer(e) => tracing::debug!(event = ?e, "relay"),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! In-process nodes for network tests: each has its own temporary home (keys and database) and
+//! runs the real node code on loopback TCP. Events are written through the same workspace API
+//! that the commands use, and read back from each node's store.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use entente_node::home::Home;
+use entente_node::identity::Identity;
+use entente_node::net::{self, Multiaddr, NetConfig, NodeHandle, PeerId};
+use entente_node::workspace::Workspace;
+use entente_protocol::{
+    Body, Charter, DecisionRule, Event, EventId, NegotiationId, NegotiationState, Role,
+};
+use tempfile::TempDir;
+
+/// A delegation with a home directory, and maybe a running node.
+pub struct Member {
+    pub name: String,
+    _dir: TempDir,
+    pub home: Home,
+    pub identity: Identity,
+    pub node: Option<NodeHandle>,
+    pub config: NetConfig,
+}
+
+/// A loopback configuration without mDNS, quick to notice new events.
+pub fn loopback_config() -> NetConfig {
+    NetConfig {
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("multiaddr")],
+        mdns: false,
+        probation: Duration::from_secs(3),
+        poll: Duration::from_millis(50),
+        maintenance: Duration::from_millis(500),
+        ..NetConfig::default()
+    }
+}
+
+/// Sends the nodes' logs to the test output when RUST_LOG is set (e.g. `RUST_LOG=entente_node=debug`).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .try_init();
+}
+
+impl Member {
+    pub fn new(name: &str) -> Result<Self> {
+        init_logs();
+        let dir = tempfile::tempdir()?;
+        let home = Home::resolve(Some(dir.path().join("home")))?;
+        Identity::create(&home, name, "test device", false)?;
+        let identity = Identity::load(&home)?;
+        Ok(Self {
+            name: name.to_string(),
+            _dir: dir,
+            home,
+            identity,
+            node: None,
+            config: loopback_config(),
+        })
+    }
+
+    pub fn workspace(&self) -> Result<Workspace> {
+        Workspace::open(&self.home)
+    }
+
+    /// Convenes a negotiation with this member as chair.
+    pub fn convene(&self, title: &str) -> Result<NegotiationId> {
+        let charter = Charter {
+            title: title.into(),
+            mandate: String::new(),
+            languages: vec!["en".into()],
+            decision_rule: DecisionRule::Consensus,
+            silence_period_secs: 3600,
+            chair_name: self.name.clone(),
+            chair: self.identity.certificate.clone(),
+        };
+        Ok(self.workspace()?.create(&self.identity, charter)?.id)
+    }
+
+    pub fn post(&self, negotiation: &NegotiationId, body: Body) -> Result<Event> {
+        self.workspace()?.post(&self.identity, negotiation, body)
+    }
+
+    pub fn say(&self, negotiation: &NegotiationId, text: &str) -> Result<Event> {
+        self.post(negotiation, Body::Message { text: text.into() })
+    }
+
+    pub fn accredit(&self, negotiation: &NegotiationId, other: &Member) -> Result<Event> {
+        self.post(
+            negotiation,
+            Body::Accredit {
+                delegation: other.identity.public.delegation,
+                role: Role::Delegation,
+                name: other.name.clone(),
+            },
+        )
+    }
+
+    pub fn join(&self, negotiation: &NegotiationId) -> Result<Event> {
+        self.post(
+            negotiation,
+            Body::Join {
+                certificate: self.identity.certificate.clone(),
+            },
+        )
+    }
+
+    /// The negotiation as this member's store has it, if it has it.
+    pub fn state(&self, negotiation: &NegotiationId) -> Option<NegotiationState> {
+        let ws = self.workspace().ok()?;
+        ws.load(negotiation).ok().map(|(_, s)| s)
+    }
+
+    pub fn event_ids(&self, negotiation: &NegotiationId) -> BTreeSet<EventId> {
+        self.state(negotiation)
+            .map(|s| s.entries.iter().map(|e| e.id).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn state_hash(&self, negotiation: &NegotiationId) -> Option<[u8; 32]> {
+        self.state(negotiation).map(|s| s.state_hash())
+    }
+
+    pub async fn start(&mut self) -> Result<()> {
+        let handle = net::spawn(
+            self.home.clone(),
+            self.identity.credentials()?,
+            self.config.clone(),
+        )
+        .await?;
+        self.node = Some(handle);
+        Ok(())
+    }
+
+    pub async fn stop(&mut self) -> Result<()> {
+        if let Some(n) = self.node.take() {
+            n.shutdown().await?;
+        }
+        Ok(())
+    }
+
+    pub fn peer_id(&self) -> PeerId {
+        net::peers::peer_of(&self.identity.public.device).expect("ed25519 device")
+    }
+
+    pub fn node(&self) -> &NodeHandle {
+        self.node.as_ref().expect("node is running")
+    }
+
+    /// Listen addresses of the running node (waits until it has one).
+    pub async fn addrs(&self) -> Result<Vec<Multiaddr>> {
+        eventually(Duration::from_secs(10), || async {
+            let a = self.node().listen_addrs().await?;
+            if a.is_empty() {
+                bail!("no listen address yet");
+            }
+            Ok(a)
+        })
+        .await
+    }
+}
+
+/// Retries `check` until it succeeds or `limit` passes; then returns its last error.
+pub async fn eventually<T, F, Fut>(limit: Duration, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let start = Instant::now();
+    loop {
+        match check().await {
+            Ok(v) => return Ok(v),
+            Err(e) if start.elapsed() >= limit => {
+                return Err(e).context(format!("still failing after {limit:?}"));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Waits until every member holds exactly the same events of the negotiation, and returns
+/// their common state hash.
+pub async fn converge(
+    members: &[&Member],
+    negotiation: &NegotiationId,
+    limit: Duration,
+) -> Result<[u8; 32]> {
+    eventually(limit, || async {
+        let hashes: Vec<_> = members.iter().map(|m| m.state_hash(negotiation)).collect();
+        let first = hashes[0].context("the first member does not hold the negotiation")?;
+        for (m, h) in members.iter().zip(&hashes) {
+            if *h != Some(first) {
+                bail!(
+                    "{} has {} events and state {:?}; {} has {} events",
+                    m.name,
+                    m.event_ids(negotiation).len(),
+                    h.map(hex_short),
+                    members[0].name,
+                    members[0].event_ids(negotiation).len()
+                );
+            }
+        }
+        Ok(first)
+    })
+    .await
+}
+
+fn hex_short(h: [u8; 32]) -> String {
+    h.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}

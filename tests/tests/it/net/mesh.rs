@@ -1,0 +1,148 @@
+//! Five delegations on loopback: live propagation, catching up after being cut off, and healing a
+//! partition with concurrent events on both sides.
+
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use entente_protocol::Body;
+use entente_tests::net::{Member, converge, eventually};
+
+const LIMIT: Duration = Duration::from_secs(40);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_members_converge_catch_up_and_heal_a_partition() -> Result<()> {
+    let mut chair = Member::new("Chair")?;
+    let mut others = Vec::new();
+    for name in ["Brazil", "Chile", "Denmark", "Egypt"] {
+        others.push(Member::new(name)?);
+    }
+    let neg = chair.convene("Five delegations")?;
+    for o in &others {
+        chair.accredit(&neg, o)?;
+    }
+    chair.start().await?;
+    let chair_addr = chair.addrs().await?[0].clone();
+
+    // The others hold nothing yet: like an invitation, they know the chair's address and fetch
+    // the negotiation from it, then join.
+    for o in &mut others {
+        o.config.peers = vec![chair_addr.clone()];
+        o.config.follow = vec![neg];
+        o.config.trusted = [chair.peer_id()].into();
+        o.start().await?;
+    }
+    for o in &others {
+        eventually(LIMIT, || async {
+            match o.state(&neg) {
+                Some(_) => Ok(()),
+                None => bail!("{} has not received the negotiation", o.name),
+            }
+        })
+        .await?;
+        o.join(&neg)?;
+    }
+    {
+        let all: Vec<&Member> = std::iter::once(&chair).chain(others.iter()).collect();
+        converge(&all, &neg, LIMIT).await?;
+
+        // Every node's events reach all the others.
+        for m in &all {
+            m.say(&neg, &format!("statement by {}", m.name))?;
+        }
+        converge(&all, &neg, LIMIT).await?;
+        let state = chair.state(&neg).expect("state");
+        assert_eq!(
+            state
+                .members
+                .values()
+                .filter(|m| m.devices.len() == 1)
+                .count(),
+            5
+        );
+        assert_eq!(
+            state.counts(),
+            (1 + 4 + 4 + 5, 0),
+            "every event is included"
+        );
+    }
+
+    // Egypt is cut off while the chair posts 100 events, then comes back and catches up.
+    let egypt = others.last_mut().expect("egypt");
+    egypt.stop().await?;
+    let mut ws = chair.workspace()?;
+    for i in 0..100 {
+        ws.post(
+            &chair.identity,
+            &neg,
+            Body::Message {
+                text: format!("while Egypt was away {i}"),
+            },
+        )?;
+    }
+    drop(ws);
+    others.last_mut().expect("egypt").start().await?;
+    {
+        let all: Vec<&Member> = std::iter::once(&chair).chain(others.iter()).collect();
+        converge(&all, &neg, LIMIT).await?;
+        assert_eq!(others[3].event_ids(&neg).len(), 1 + 4 + 4 + 5 + 100);
+    }
+
+    // Members find each other's addresses through the DHT: wait for the full mesh, so that each
+    // side of the partition is connected within itself.
+    for m in std::iter::once(&chair).chain(others.iter()) {
+        eventually(LIMIT, || async {
+            let n = m.node().admitted().await?.len();
+            if n < 4 {
+                bail!("{} is connected to {n} members", m.name);
+            }
+            Ok(())
+        })
+        .await?;
+    }
+
+    // Partition {Chair, Brazil} | {Chile, Denmark, Egypt}; both sides write concurrently.
+    let (west, east) = others.split_at(1);
+    let west: Vec<&Member> = std::iter::once(&chair).chain(west.iter()).collect();
+    let east: Vec<&Member> = east.iter().collect();
+    for w in &west {
+        for e in &east {
+            w.node().block(e.peer_id()).await?;
+            e.node().block(w.peer_id()).await?;
+        }
+    }
+    for w in &west {
+        w.say(&neg, &format!("west: {}", w.name))?;
+    }
+    for e in &east {
+        e.say(&neg, &format!("east: {}", e.name))?;
+    }
+    let west_hash = converge(&west, &neg, LIMIT).await?;
+    let east_hash = converge(&east, &neg, LIMIT).await?;
+    assert_ne!(
+        west_hash, east_hash,
+        "the two sides cannot have seen each other's events"
+    );
+
+    for w in &west {
+        for e in &east {
+            w.node().unblock(e.peer_id()).await?;
+            e.node().unblock(w.peer_id()).await?;
+        }
+    }
+    let all: Vec<&Member> = west.iter().chain(east.iter()).copied().collect();
+    let healed = converge(&all, &neg, LIMIT).await?;
+    assert_ne!(healed, west_hash);
+    let state = chair.state(&neg).expect("state");
+    assert_eq!(state.entries.len(), 1 + 4 + 4 + 5 + 100 + 5);
+    // Five concurrent statements on two sides: nobody has built on them yet.
+    assert!(
+        (2..=5).contains(&state.heads.len()),
+        "heads: {:?}",
+        state.heads
+    );
+
+    for m in std::iter::once(&mut chair).chain(others.iter_mut()) {
+        m.stop().await?;
+    }
+    Ok(())
+}

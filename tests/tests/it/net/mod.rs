@@ -1,0 +1,3 @@
+//! Nodes running in this process on loopback TCP.
+
+mod mesh;
