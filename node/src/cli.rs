@@ -37,8 +37,9 @@ pub enum Command {
     Negotiation(NegotiationCommand),
     /// Accredit a delegation in a negotiation (chair only)
     Invite(InviteArgs),
-    /// Join a negotiation your delegation is accredited in (import its record first)
-    Join(NegJson),
+    /// Join a negotiation your delegation is accredited in: give the invitation token (fetches
+    /// the negotiation over the network), or the id of a negotiation whose record you imported
+    Join(JoinArgs),
     /// List a negotiation's members, roles and devices
     Members(NegJson),
     /// Change a member's role (chair only)
@@ -59,6 +60,61 @@ pub enum Command {
     Import(ImportArgs),
     /// Verify a record file offline: ids, signatures, links and rules (needs no identity)
     Verify(VerifyArgs),
+    /// Run this delegation's node until Ctrl-C: sync with the other members, live
+    Up(UpArgs),
+    /// Run a mediator relay (circuit relay v2, rendezvous, optional mailbox) until Ctrl-C
+    Relay(RelayArgs),
+}
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// Address to listen on (repeatable) [default: TCP and QUIC on port 7420, all interfaces]
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+    /// A mediator relay to use, ending with /p2p/<relay id> (repeatable)
+    #[arg(long, value_name = "MULTIADDR")]
+    pub relay: Vec<String>,
+    /// A peer to dial at start, ending with /p2p/<peer id> (repeatable)
+    #[arg(long, value_name = "MULTIADDR")]
+    pub peer: Vec<String>,
+    /// Do not look for members on the local network with mDNS
+    #[arg(long)]
+    pub no_mdns: bool,
+    /// Reach other members only through relays: no hole punching and no direct dials, so that
+    /// other delegations never learn this node's IP address (the relay still does)
+    #[arg(long)]
+    pub relay_only: bool,
+}
+
+#[derive(Args)]
+pub struct RelayArgs {
+    /// Address to listen on (repeatable) [default: TCP and QUIC on port 7421, all interfaces]
+    #[arg(long, value_name = "MULTIADDR")]
+    pub listen: Vec<String>,
+    /// Public address to advertise (repeatable), e.g. /ip4/203.0.113.7/tcp/7421; needed behind NAT
+    /// or port forwarding [default: the listen addresses]
+    #[arg(long, value_name = "MULTIADDR")]
+    pub external: Vec<String>,
+    /// Keep the events of the negotiations this relay serves and answer sync from them, so that
+    /// members who were offline catch up when nobody else is online
+    #[arg(long)]
+    pub mailbox: bool,
+    /// File of peer ids allowed to use the relay besides the members of the negotiations it
+    /// serves (one per line, # comments)
+    #[arg(long, value_name = "FILE")]
+    pub allow_file: Option<PathBuf>,
+    /// Longest life of one relayed connection, in seconds
+    #[arg(long, default_value_t = 24 * 3600)]
+    pub max_circuit_secs: u64,
+    /// Most bytes one relayed connection may carry
+    #[arg(long, default_value_t = 4 * 1024 * 1024 * 1024)]
+    pub max_circuit_bytes: u64,
+    /// Most relayed connections at once
+    #[arg(long, default_value_t = 1024)]
+    pub max_circuits: usize,
+    /// Most reservations (peers reachable through the relay) at once
+    #[arg(long, default_value_t = 1024)]
+    pub max_reservations: usize,
 }
 
 #[derive(Args)]
@@ -72,6 +128,18 @@ pub struct JsonFlag {
 pub struct NegJson {
     /// Negotiation id (or a unique prefix of it)
     pub negotiation: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct JoinArgs {
+    /// An invitation token (ent1...) or a negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// How long to wait for the inviter, in seconds (token only)
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,

@@ -2,6 +2,7 @@
 
 mod identity;
 mod negotiation;
+mod network;
 mod record;
 
 use std::process::ExitCode;
@@ -23,6 +24,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Negotiation(NegotiationCommand::Create(args)) => negotiation::create(&home, &args),
         Command::Negotiation(NegotiationCommand::List(args)) => negotiation::list(&home, args.json),
         Command::Invite(args) => negotiation::invite(&home, &args),
+        Command::Join(args)
+            if args
+                .negotiation
+                .trim()
+                .starts_with(entente_protocol::sync::INVITATION_PREFIX) =>
+        {
+            network::join_by_token(&home, &args)
+        }
         Command::Join(args) => negotiation::join(&home, &args),
         Command::Members(args) => negotiation::members(&home, &args),
         Command::Role(args) => negotiation::role(&home, &args),
@@ -33,6 +42,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Log(args) => negotiation::log(&home, &args),
         Command::Export(args) => record::export(&home, &args),
         Command::Import(args) => record::import(&home, &args),
+        Command::Up(args) => network::up(&home, &args),
+        Command::Relay(args) => network::relay(&home, &args),
         Command::Verify(_) => Ok(()),
     }
     .map(|()| ExitCode::SUCCESS)

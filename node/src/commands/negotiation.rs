@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::print_json;
 use crate::cli::{
-    CreateArgs, InviteArgs, LeaveArgs, LogArgs, NegJson, NoteArgs, RemoveArgs, RoleArgs, SayArgs,
+    CreateArgs, InviteArgs, JoinArgs, LeaveArgs, LogArgs, NegJson, NoteArgs, RemoveArgs, RoleArgs,
+    SayArgs,
 };
 use crate::home::Home;
 use crate::identity::{Identity, PublicIdentity};
@@ -120,25 +121,40 @@ pub fn invite(home: &Home, args: &InviteArgs) -> Result<()> {
             name: name.clone(),
         },
     )?;
+    let token = super::network::invitation_token(home, &me, neg);
     if args.json {
-        return print_json(
-            &json!({"event": event.id, "negotiation": neg, "delegation": args.delegation, "role": args.role}),
-        );
+        return print_json(&json!({
+            "event": event.id,
+            "negotiation": neg,
+            "delegation": args.delegation,
+            "role": args.role,
+            "token": token.as_ref().filter(|(_, reachable)| *reachable).map(|(t, _)| t),
+        }));
     }
     outln!(
         "Accredited {name} as {} (event {}).",
         args.role,
         event.id.short()
     );
-    outln!(
-        "Send them the record: `entente export {} --out FILE`; they run `entente import FILE` and `entente join {}`.",
-        neg.short(),
-        neg.short()
-    );
+    match &token {
+        Some((t, true)) => {
+            outln!(
+                "Invitation token: the invitee runs `entente join TOKEN` while your node (`entente up`) runs:"
+            );
+            outln!("{t}");
+        }
+        _ => outln!(
+            "No invitation token: your node has not run yet, so there is no address to put in one. \
+             Start `entente up` and invite again, or send the record (`entente export {} --out FILE`) \
+             for the invitee to `entente import` and `entente join {}`.",
+            neg.short(),
+            neg.short()
+        ),
+    }
     Ok(())
 }
 
-pub fn join(home: &Home, args: &NegJson) -> Result<()> {
+pub fn join(home: &Home, args: &JoinArgs) -> Result<()> {
     let (mut ws, me, neg) = open_for_posting(home, &args.negotiation)?;
     let (_, state) = ws.load(&neg)?;
     match state.members.get(&me.public.delegation) {

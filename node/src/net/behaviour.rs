@@ -56,7 +56,7 @@ pub struct Behaviour {
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     pub relay_client: relay::client::Behaviour,
-    pub dcutr: dcutr::Behaviour,
+    pub dcutr: Toggle<dcutr::Behaviour>,
     pub autonat: autonat::Behaviour,
     pub relay_server: Toggle<relay::Behaviour>,
     pub rendezvous_server: Toggle<rendezvous::server::Behaviour>,
@@ -65,6 +65,8 @@ pub struct Behaviour {
 /// What kind of node to build.
 pub struct SwarmOptions {
     pub mdns: bool,
+    /// Try to upgrade relayed connections to direct ones by hole punching.
+    pub hole_punching: bool,
     /// Serve as a mediator relay with these limits.
     pub relay: Option<RelayLimits>,
     pub idle_timeout: Duration,
@@ -105,6 +107,8 @@ pub fn build_swarm(key: identity::Keypair, opts: &SwarmOptions) -> Result<Swarm<
             let peer_id = key.public().to_peer_id();
             let mut kad_config = kad::Config::new(KAD_PROTOCOL);
             kad_config.set_query_timeout(Duration::from_secs(30));
+            // Members are found by name (their device ids), not by walking a public DHT.
+            kad_config.set_periodic_bootstrap_interval(None);
             let mut kad = kad::Behaviour::with_config(
                 peer_id,
                 kad::store::MemoryStore::new(peer_id),
@@ -154,7 +158,10 @@ pub fn build_swarm(key: identity::Keypair, opts: &SwarmOptions) -> Result<Swarm<
                 kad,
                 mdns: mdns.into(),
                 relay_client,
-                dcutr: dcutr::Behaviour::new(peer_id),
+                dcutr: opts
+                    .hole_punching
+                    .then(|| dcutr::Behaviour::new(peer_id))
+                    .into(),
                 autonat: autonat::Behaviour::new(peer_id, autonat::Config::default()),
                 relay_server: relay_server.into(),
                 rendezvous_server: opts

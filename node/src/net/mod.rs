@@ -59,6 +59,8 @@ pub struct NetConfig {
     /// Negotiations to fetch although the store does not hold them yet (joining by invitation).
     pub follow: Vec<NegotiationId>,
     pub mdns: bool,
+    /// Reach members only through relays (no hole punching, no direct dials).
+    pub relay_only: bool,
     pub relay: Option<RelayConfig>,
     /// How long an unknown peer may stay connected without proving membership.
     pub probation: Duration,
@@ -77,6 +79,7 @@ impl Default for NetConfig {
             trusted: HashSet::new(),
             follow: Vec::new(),
             mdns: true,
+            relay_only: false,
             relay: None,
             probation: Duration::from_secs(10),
             poll: Duration::from_millis(200),

@@ -94,7 +94,8 @@ impl Node {
         let me = keypair.public().to_peer_id();
         let store = Store::open(&home.database()).context("cannot open the database")?;
         let opts = SwarmOptions {
-            mdns: config.mdns,
+            mdns: config.mdns && !config.relay_only,
+            hole_punching: !config.relay_only,
             relay: config.relay.as_ref().map(|r| r.limits.clone()),
             idle_timeout: Duration::from_secs(3600),
         };
@@ -469,26 +470,28 @@ impl Node {
         }
     }
 
+    /// Decides whether to answer a sync request, admitting the peer if it proves membership.
     fn may_serve(&mut self, peer: &PeerId, request: &SyncRequest) -> SyncStatus {
         if !self.negotiations.contains_key(&request.negotiation) {
             return SyncStatus::UnknownNegotiation;
         }
-        if let Some(r) = &self.config.relay
-            && !r.mailbox
-        {
-            return SyncStatus::UnknownNegotiation;
-        }
-        if self.relays.contains_key(peer) || self.config.trusted.contains(peer) {
-            return SyncStatus::Ok;
-        }
-        let Some(device) = device_of(peer) else {
-            return SyncStatus::NotAuthorized;
+        let authorized = self.relays.contains_key(peer) || self.config.trusted.contains(peer) || {
+            let device = device_of(peer);
+            let certificate = request.certificate.clone();
+            let now = now_ms();
+            match (device, self.state(&request.negotiation)) {
+                (Some(d), Some(s)) => s.may_sync(&d, certificate.as_ref(), now),
+                _ => false,
+            }
         };
-        let now = now_ms();
-        let certificate = request.certificate.clone();
-        match self.state(&request.negotiation) {
-            Some(s) if s.may_sync(&device, certificate.as_ref(), now) => SyncStatus::Ok,
-            _ => SyncStatus::NotAuthorized,
+        if !authorized {
+            return SyncStatus::NotAuthorized;
+        }
+        self.admit(*peer);
+        match &self.config.relay {
+            // A relay without a mailbox carries traffic but keeps nothing for others.
+            Some(r) if !r.mailbox => SyncStatus::UnknownNegotiation,
+            _ => SyncStatus::Ok,
         }
     }
 
@@ -500,7 +503,6 @@ impl Node {
     ) {
         let status = self.may_serve(&peer, &request);
         let response = if status == SyncStatus::Ok {
-            self.admit(peer);
             match self.batch_for(&request) {
                 Ok(r) => r,
                 Err(e) => {
@@ -698,17 +700,22 @@ impl Node {
             }
             self.backoff
                 .insert(peer, (now + delay, (delay * 2).min(BACKOFF_MAX)));
-            let mut addrs: Vec<Multiaddr> = store::peer_addrs(self.store.conn(), &peer.to_string())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|a| a.parse().ok())
-                .collect();
+            let mut addrs: Vec<Multiaddr> =
+                if self.config.relay_only && !self.relays.contains_key(&peer) {
+                    Vec::new()
+                } else {
+                    store::peer_addrs(self.store.conn(), &peer.to_string())
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|a| a.parse().ok())
+                        .collect()
+                };
             if let Some(a) = self.relays.get(&peer) {
                 addrs.push(a.clone());
             } else {
                 addrs.extend(self.relays.values().map(|r| via_relay(r, peer)));
             }
-            if addrs.is_empty() {
+            if addrs.is_empty() && !self.config.relay_only {
                 // Ask the DHT (our connected peers) where the member is.
                 self.swarm.behaviour_mut().kad.get_closest_peers(peer);
                 continue;
@@ -908,7 +915,7 @@ impl Node {
             BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
                 result: kad::QueryResult::GetClosestPeers(Ok(found)),
                 ..
-            }) => {
+            }) if !self.config.relay_only => {
                 for info in found.peers {
                     let peer = info.peer_id;
                     if peer == self.me
