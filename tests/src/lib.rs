@@ -525,4 +525,5 @@ pub fn spread_positions(len: usize, count: usize) -> Vec<usize> {
     v.dedup();
     v
 }
+pub mod daemon;
 pub mod net;

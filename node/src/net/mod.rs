@@ -109,6 +109,9 @@ pub(crate) enum Control {
     /// Resolve once some peer's heads include the event (it has the event).
     Confirm(NegotiationId, EventId, oneshot::Sender<()>),
     DirectConnections(oneshot::Sender<Vec<PeerId>>),
+    Connected(oneshot::Sender<Vec<PeerId>>),
+    /// Publish bytes as they are on a negotiation's topic (hostile-peer tests).
+    PublishRaw(NegotiationId, Vec<u8>),
     Shutdown,
 }
 
@@ -142,6 +145,20 @@ impl NodeHandle {
     /// Peers with a direct (not relayed) connection.
     pub async fn direct_connections(&self) -> Result<Vec<PeerId>> {
         self.ask(Control::DirectConnections).await
+    }
+
+    /// Every peer with an open connection, admitted or not.
+    pub async fn connected(&self) -> Result<Vec<PeerId>> {
+        self.ask(Control::Connected).await
+    }
+
+    /// Publishes arbitrary bytes on a negotiation's gossip topic, bypassing every check: lets a
+    /// test play a hostile member.
+    pub async fn publish_raw(&self, negotiation: NegotiationId, bytes: Vec<u8>) -> Result<()> {
+        self.tx
+            .send(Control::PublishRaw(negotiation, bytes))
+            .await
+            .context("the node has stopped")
     }
 
     pub async fn dial(&self, addr: Multiaddr) -> Result<()> {

@@ -791,6 +791,17 @@ impl Node {
                     .collect();
                 let _ = tx.send(v);
             }
+            Control::Connected(tx) => {
+                let _ = tx.send(self.connected.keys().copied().collect());
+            }
+            Control::PublishRaw(negotiation, bytes) => {
+                if let Some(n) = self.negotiations.get(&negotiation) {
+                    let topic = n.topic.clone();
+                    if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, bytes) {
+                        tracing::warn!("raw publish failed: {e}");
+                    }
+                }
+            }
             Control::Dial(addr) => {
                 if let Err(e) = self.swarm.dial(addr.clone()) {
                     tracing::warn!(%addr, "cannot dial: {e}");

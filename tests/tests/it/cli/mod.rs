@@ -8,4 +8,5 @@ mod durability;
 mod flow;
 mod help;
 mod identity;
+mod network;
 mod record;

@@ -1,3 +1,4 @@
 //! Nodes running in this process on loopback TCP.
 
+mod gating;
 mod mesh;
