@@ -1,68 +1,108 @@
 #!/usr/bin/env bash
-# The main job: a chair and two delegations negotiate through exported records, as air-gapped
-# delegations would, then an outsider verifies the record. Everything happens in a temporary
-# directory that is kept at the end so that you can look around (the script prints where).
+# The main job: a mediator relay, a chair and three delegations on this machine (loopback), each
+# in its own temporary home, negotiating through the real network. It invites the delegations
+# with tokens, runs a short scripted exchange, shows what every node holds, then keeps running
+# until Ctrl-C so that you can join with your own `entente` (it prints how).
+#
+# Set DEMO_EXIT=1 to stop after the scripted part (for scripts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo build --release --locked -p entente-node
 entente="$PWD/target/release/entente"
 work="$(mktemp -d "${TMPDIR:-/tmp}/entente-demo.XXXXXX")"
-chair=(--home "$work/chair")
-fr=(--home "$work/france")
-eg=(--home "$work/egypt")
+pids=()
+
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo
+  echo "Stopped. Homes, logs and records are kept in $work"
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+# Waits until a daemon has printed its addresses; prints the first non-relayed one.
+address_of() {
+  local out=$1
+  for _ in $(seq 1 100); do
+    if grep -q '^  /' "$out" 2>/dev/null; then
+      grep '^  /' "$out" | grep -v p2p-circuit | head -1 | tr -d ' '
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "no address in $out; see ${out%.out}.log" >&2
+  return 1
+}
+daemon() { # NAME ARGS...: runs `entente --home $work/NAME ARGS` in the background
+  local name=$1; shift
+  "$entente" --home "$work/$name" "$@" >"$work/$name.out" 2>"$work/$name.log" &
+  pids+=($!)
+}
 
-step "Three delegations create their identities"
-"$entente" "${chair[@]}" init --name "Chair (Switzerland)" >/dev/null
-"$entente" "${fr[@]}" init --name "France" >/dev/null
-"$entente" "${eg[@]}" init --name "Egypt" >/dev/null
-FR=$("$entente" "${fr[@]}" id --json | field delegation)
-EG=$("$entente" "${eg[@]}" id --json | field delegation)
-"$entente" "${fr[@]}" id | head -4
+step "A mediator hosts a relay with a mailbox"
+daemon relay relay --listen /ip4/127.0.0.1/tcp/0 --mailbox
+RELAY=$(address_of "$work/relay.out")
+echo "relay: $RELAY"
 
-step "The chair convenes a negotiation and accredits France and Egypt"
-NEG=$("$entente" "${chair[@]}" negotiation create --title "Joint statement on the Nile basin" \
+step "The chair convenes a negotiation and goes online"
+"$entente" --home "$work/chair" init --name "Chair (Switzerland)" >/dev/null
+NEG=$("$entente" --home "$work/chair" negotiation create --title "Joint statement on the Nile basin" \
       --mandate "A short joint statement on water sharing" --language en --language fr --language ar --json | field negotiation)
-"$entente" "${chair[@]}" invite "$NEG" --delegation "$FR" --role delegation --name France
-"$entente" "${chair[@]}" invite "$NEG" --delegation "$EG" --role delegation --name Egypt
-"$entente" "${chair[@]}" say "$NEG" "Welcome. The zero draft follows."
-"$entente" "${chair[@]}" export "$NEG" --out "$work/record-1.ent"
+"$entente" --home "$work/chair" export "$NEG" --out "$work/charter.ent" >/dev/null
+"$entente" --home "$work/relay" import "$work/charter.ent"     # the relay serves this negotiation
+daemon chair up --listen /ip4/127.0.0.1/tcp/0 --relay "$RELAY" --no-mdns
+address_of "$work/chair.out" >/dev/null
+echo "negotiation $NEG"
 
-step "France and Egypt import the record and join"
-for d in fr eg; do
-  declare -n h=$d
-  "$entente" "${h[@]}" import "$work/record-1.ent"
-  "$entente" "${h[@]}" join "$NEG"
+step "Three delegations are invited with tokens, join over the network and go online"
+for d in France Egypt Brazil; do
+  "$entente" --home "$work/$d" init --name "$d" >/dev/null
+  ID=$("$entente" --home "$work/$d" id --json | field delegation)
+  TOKEN=$("$entente" --home "$work/chair" invite "$NEG" --delegation "$ID" --name "$d" --json | field token)
+  echo "$d's token: ${TOKEN:0:40}..."
+  "$entente" --home "$work/$d" join "$TOKEN"
+  daemon "$d" up --listen /ip4/127.0.0.1/tcp/0 --relay "$RELAY" --no-mdns
+  address_of "$work/$d.out" >/dev/null
 done
-"$entente" "${fr[@]}" say "$NEG" "La France souhaite une référence au droit international."
-"$entente" "${eg[@]}" say "$NEG" "مصر تؤيد البيان مع تعديل الفقرة الثانية"
-"$entente" "${fr[@]}" export "$NEG" --out "$work/france.ent"
-"$entente" "${eg[@]}" export "$NEG" --out "$work/egypt.ent"
 
-step "The chair merges both records (the branches were concurrent)"
-"$entente" "${chair[@]}" import "$work/france.ent"
-"$entente" "${chair[@]}" import "$work/egypt.ent"
-"$entente" "${chair[@]}" say "$NEG" "Thank you both; I will circulate Rev.1."
-"$entente" "${chair[@]}" log "$NEG"
-"$entente" "${chair[@]}" members "$NEG"
-"$entente" "${chair[@]}" export "$NEG" --out "$work/record.ent"
+step "A short exchange, each delegation on its own node"
+"$entente" --home "$work/chair" say "$NEG" "Welcome. The zero draft will follow."
+sleep 0.5
+"$entente" --home "$work/France" say "$NEG" "La France souhaite une référence au droit international."
+"$entente" --home "$work/Egypt" say "$NEG" "مصر تؤيد البيان مع تعديل الفقرة الثانية"
+"$entente" --home "$work/Brazil" say "$NEG" "O Brasil apoia a proposta."
+sleep 2
 
-step "An independent monitor verifies the record offline (no identity needed)"
+step "What Brazil's node holds (everything arrived over the network)"
+"$entente" --home "$work/Brazil" log "$NEG"
+"$entente" --home "$work/Brazil" members "$NEG"
+
+step "Every node, and the relay's mailbox, computed the same state"
+for h in chair France Egypt Brazil relay; do
+  printf '  %-8s %s\n' "$h" "$("$entente" --home "$work/$h" negotiation list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["state_hash"])')"
+done
+
+step "An independent monitor verifies the exported record offline"
+"$entente" --home "$work/chair" export "$NEG" --out "$work/record.ent" >/dev/null
 "$entente" verify "$work/record.ent"
 
-step "A tampered copy is caught"
-cp "$work/record.ent" "$work/tampered.ent"
-python3 - "$work/tampered.ent" <<'PY'
-import sys
-p = sys.argv[1]; b = bytearray(open(p, 'rb').read())
-i = b.find("Rev.1".encode()); b[i] ^= 0x01          # "Rev.1" becomes "Sev.1"
-open(p, 'wb').write(b)
-PY
-if "$entente" verify "$work/tampered.ent"; then echo "tampering went unnoticed!" >&2; exit 1; fi
+if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
 
-step "Done"
-echo "Homes and records are in $work"
-echo "Try: $entente --home $work/chair log $NEG"
+step "The negotiation keeps running. Join it yourself, in another terminal:"
+cat <<TXT
+  E=$entente
+  \$E --home /tmp/newcomer init --name "Your delegation"
+  ID=\$(\$E --home /tmp/newcomer id --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["delegation"])')
+  TOKEN=\$(\$E --home $work/chair invite $NEG --delegation \$ID --name "Your delegation" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  \$E --home /tmp/newcomer join \$TOKEN
+  \$E --home /tmp/newcomer up --listen /ip4/127.0.0.1/tcp/0 --relay $RELAY --no-mdns &
+  \$E --home /tmp/newcomer say $NEG "Hello from a newcomer"
+  \$E --home $work/France log $NEG      # France sees you
+
+Logs of each node are in $work/*.log. Press Ctrl-C to stop everything.
+TXT
+while true; do sleep 3600; done

@@ -564,7 +564,12 @@ impl Node {
         match response.status {
             SyncStatus::Ok => {}
             SyncStatus::NotAuthorized => {
-                tracing::warn!(%peer, %negotiation, "peer refused to sync with us (are we accredited?)");
+                if self.wanted.contains(&negotiation) {
+                    // Joining: the accreditation may not have reached this peer yet; retried.
+                    tracing::debug!(%peer, %negotiation, "peer does not serve us this negotiation yet");
+                } else {
+                    tracing::warn!(%peer, %negotiation, "peer refused to sync with us (are we still accredited?)");
+                }
                 return self.sync_finished(peer, negotiation);
             }
             SyncStatus::UnknownNegotiation => return self.sync_finished(peer, negotiation),
@@ -640,6 +645,14 @@ impl Node {
         }
         self.listen_via_relays();
         self.dial_missing_members(now);
+        // Negotiations we are joining are asked for at every round until they arrive.
+        let wanted: Vec<_> = self.wanted.iter().copied().collect();
+        let peers: Vec<_> = self.admitted.iter().copied().collect();
+        for n in &wanted {
+            for p in &peers {
+                self.request_sync(*p, *n);
+            }
+        }
         if now.duration_since(self.last_anti_entropy) >= ANTI_ENTROPY {
             self.last_anti_entropy = now;
             let peers: Vec<_> = self.admitted.iter().copied().collect();
