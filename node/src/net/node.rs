@@ -338,62 +338,80 @@ impl Node {
 
     // ----- ingest -----------------------------------------------------------------------------
 
-    fn ingest(&mut self, wire: &[u8], path: Path) -> Ingest {
-        let event = match Event::from_wire(wire) {
-            Ok(e) => e,
-            Err(e) => return Ingest::Invalid(e.to_string()),
-        };
+    /// Checks one event against the store and the events accepted before it in the same batch
+    /// (`batch`: their lamports). Returns the event, or what to do instead of storing it.
+    fn check(
+        &mut self,
+        wire: &[u8],
+        path: Path,
+        batch: &HashMap<EventId, u64>,
+    ) -> Result<Event, Ingest> {
+        let event = Event::from_wire(wire).map_err(|e| Ingest::Invalid(e.to_string()))?;
         let neg = event.negotiation();
         if !self.negotiations.contains_key(&neg) && !self.wanted.contains(&neg) {
-            return Ingest::NotOurs;
+            return Err(Ingest::NotOurs);
+        }
+        if batch.contains_key(&event.id) {
+            return Err(Ingest::Duplicate);
         }
         match store::contains(self.store.conn(), &event.id) {
-            Ok(true) => return Ingest::Duplicate,
             Ok(false) => {}
+            Ok(true) => return Err(Ingest::Duplicate),
             Err(e) => {
                 tracing::error!("store error: {e}");
-                return Ingest::Duplicate;
+                return Err(Ingest::Duplicate);
             }
         }
-        if let Err(e) = check_time(&event, now_ms()) {
-            return Ingest::Invalid(e.to_string());
-        }
+        check_time(&event, now_ms()).map_err(|e| Ingest::Invalid(e.to_string()))?;
         let conn = self.store.conn();
-        match check_links(&event, neg, |p| {
-            store::lamport_of(conn, &neg, p).ok().flatten()
-        }) {
+        let lamport_of = |p: &EventId| {
+            batch
+                .get(p)
+                .copied()
+                .or_else(|| store::lamport_of(conn, &neg, p).ok().flatten())
+        };
+        match check_links(&event, neg, lamport_of) {
             Ok(()) => {}
-            Err(EventError::ParentMissing { .. }) => return Ingest::MissingParents(neg),
-            Err(e) => return Ingest::Invalid(e.to_string()),
+            Err(EventError::ParentMissing { .. }) => return Err(Ingest::MissingParents(neg)),
+            Err(e) => return Err(Ingest::Invalid(e.to_string())),
         }
         if path == Path::Gossip && !self.author_is_known(&event) {
-            return Ingest::Invalid(format!(
+            return Err(Ingest::Invalid(format!(
                 "event {} is by a device that is not a member",
                 event.id.short()
-            ));
+            )));
         }
-        let stored = self
-            .store
-            .write()
-            .map_err(anyhow::Error::from)
-            .and_then(|tx| {
-                let new = store::insert(&tx, &event, now_ms())?;
-                tx.commit()?;
-                Ok(new)
-            });
-        match stored {
-            Ok(_) => {
-                self.track(neg);
-                if let Some(n) = self.negotiations.get_mut(&neg) {
-                    n.dirty = true;
+        Ok(event)
+    }
+
+    /// Stores checked events in one transaction (one disk flush for a whole sync batch).
+    fn store_events(&mut self, events: &[Event]) -> Result<()> {
+        let tx = self.store.write()?;
+        for e in events {
+            store::insert(&tx, e, now_ms())?;
+        }
+        tx.commit()?;
+        for e in events {
+            let neg = e.negotiation();
+            self.track(neg);
+            if let Some(n) = self.negotiations.get_mut(&neg) {
+                n.dirty = true;
+            }
+            tracing::debug!(event = %e.id, kind = %e.header.kind, "stored event from the network");
+        }
+        Ok(())
+    }
+
+    fn ingest(&mut self, wire: &[u8], path: Path) -> Ingest {
+        match self.check(wire, path, &HashMap::new()) {
+            Ok(event) => match self.store_events(std::slice::from_ref(&event)) {
+                Ok(()) => Ingest::Stored(event.negotiation()),
+                Err(e) => {
+                    tracing::error!("cannot store an event: {e:#}");
+                    Ingest::Duplicate
                 }
-                tracing::debug!(event = %event.id, kind = %event.header.kind, "stored event from the network");
-                Ingest::Stored(neg)
-            }
-            Err(e) => {
-                tracing::error!("cannot store an event: {e:#}");
-                Ingest::Duplicate
-            }
+            },
+            Err(outcome) => outcome,
         }
     }
 
@@ -574,20 +592,34 @@ impl Node {
             }
             SyncStatus::UnknownNegotiation => return self.sync_finished(peer, negotiation),
         }
-        let mut stored = 0;
+        let mut accepted = Vec::new();
+        let mut lamports = HashMap::new();
+        let mut offender = None;
         for wire in &response.events {
-            match self.ingest(wire, Path::Sync) {
-                Ingest::Stored(_) => stored += 1,
-                Ingest::Duplicate | Ingest::NotOurs => {}
-                Ingest::MissingParents(_) => {
+            match self.check(wire, Path::Sync, &lamports) {
+                Ok(event) => {
+                    lamports.insert(event.id, event.header.lamport);
+                    accepted.push(event);
+                }
+                Err(Ingest::Duplicate | Ingest::NotOurs | Ingest::Stored(_)) => {}
+                Err(Ingest::MissingParents(_)) => {
                     tracing::warn!(%peer, "sync batch out of order; asking again");
                     break;
                 }
-                Ingest::Invalid(why) => {
-                    self.punish(peer, &why);
-                    return self.sync_finished(peer, negotiation);
+                Err(Ingest::Invalid(why)) => {
+                    offender = Some(why);
+                    break;
                 }
             }
+        }
+        let stored = accepted.len();
+        if let Err(e) = self.store_events(&accepted) {
+            tracing::error!("cannot store synced events: {e:#}");
+            return self.sync_finished(peer, negotiation);
+        }
+        if let Some(why) = offender {
+            self.punish(peer, &why);
+            return self.sync_finished(peer, negotiation);
         }
         if stored > 0 {
             tracing::info!(%peer, %negotiation, stored, "synced events");
