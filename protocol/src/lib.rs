@@ -6,10 +6,12 @@
 pub mod body;
 mod cbor;
 pub mod dag;
+pub mod envelope;
 pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod record;
+pub mod sealed;
 pub mod state;
 pub mod sync;
 
