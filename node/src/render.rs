@@ -40,6 +40,20 @@ pub fn body_json(body: Option<&Body>) -> Value {
         }
         Some(Body::Leave { reason }) => json!({"reason": reason}),
         Some(Body::Message { text }) | Some(Body::Note { text }) => json!({"text": text}),
+        Some(Body::Channel { name, members }) => json!({"name": name, "members": members}),
+        Some(Body::Keys {
+            epoch,
+            key_id,
+            envelopes,
+        }) => json!({
+            "epoch": epoch,
+            "key_id": hex::encode(key_id),
+            "recipients": envelopes.iter().map(|(d, _)| d).collect::<Vec<_>>(),
+        }),
+        // What a sealed body says is for its channel's members: shown once they can open it.
+        Some(Body::Sealed(s)) => {
+            json!({"key_id": hex::encode(s.key_id), "sealed_bytes": s.ciphertext.len()})
+        }
     }
 }
 
@@ -129,6 +143,9 @@ fn summary(e: &LogEntry) -> String {
         "remove" => format!("removes {} {}", short("delegation"), s("reason")),
         "leave" => format!("leaves {}", s("reason")),
         "message" | "note" => s("text"),
+        "channel" => format!("opens channel {}", s("name")),
+        "keys" => format!("distributes a key of channel {}", e.channel),
+        "sealed" => format!("[sealed content in {}]", e.channel),
         other => format!("(unknown kind {other})"),
     }
 }

@@ -7,12 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::cbor::{CborError, Dec, Enc, decode_canonical};
 use crate::identity::{CertificateError, SignedCertificate};
-use crate::ids::DelegationId;
+use crate::ids::{DelegationId, DeviceId};
 
 pub const MAX_TITLE_BYTES: usize = 512;
 pub const MAX_NAME_BYTES: usize = 128;
 pub const MAX_REASON_BYTES: usize = 2048;
 pub const MAX_LANGUAGES: usize = 16;
+/// Delegations one channel may list (a UN conference has under 200 member states).
+pub const MAX_CHANNEL_MEMBERS: usize = 512;
+/// Envelopes one key event may carry (one per member device).
+pub const MAX_ENVELOPES: usize = 2048;
 /// Language tags (BCP 47) are short; this bounds a hostile one.
 pub const MAX_LANGUAGE_TAG_BYTES: usize = 35;
 
@@ -162,6 +166,22 @@ pub enum Body {
     Note {
         text: String,
     },
+    /// The chair or a mediator opens a restricted channel (a caucus, proximity talks) for the
+    /// listed delegations; its creator's delegation is always in it.
+    Channel {
+        name: String,
+        members: Vec<DelegationId>,
+    },
+    /// An epoch key of the channel named in the header, sealed to member devices: a new epoch
+    /// (`epoch` one above the channel's latest) or a share of an existing one to more devices.
+    Keys {
+        epoch: u64,
+        key_id: [u8; 16],
+        /// Sorted by device id, one envelope each (see `envelope`).
+        envelopes: Vec<(DeviceId, Vec<u8>)>,
+    },
+    /// Content encrypted with the epoch key named in the header (see `sealed`).
+    Sealed(crate::sealed::SealedBody),
 }
 
 /// The governance kinds travel in this channel; content kinds in a content channel.
@@ -178,7 +198,12 @@ pub mod kind {
     pub const LEAVE: &str = "leave";
     pub const MESSAGE: &str = "message";
     pub const NOTE: &str = "note";
-    pub const ALL: &[&str] = &[CHARTER, ACCREDIT, JOIN, ROLE, REMOVE, LEAVE, MESSAGE, NOTE];
+    pub const CHANNEL: &str = "channel";
+    pub const KEYS: &str = "keys";
+    pub const SEALED: &str = "sealed";
+    pub const ALL: &[&str] = &[
+        CHARTER, ACCREDIT, JOIN, ROLE, REMOVE, LEAVE, MESSAGE, NOTE, CHANNEL, KEYS, SEALED,
+    ];
 }
 
 impl Body {
@@ -192,21 +217,33 @@ impl Body {
             Body::Leave { .. } => kind::LEAVE,
             Body::Message { .. } => kind::MESSAGE,
             Body::Note { .. } => kind::NOTE,
+            Body::Channel { .. } => kind::CHANNEL,
+            Body::Keys { .. } => kind::KEYS,
+            Body::Sealed(_) => kind::SEALED,
         }
     }
 
     /// Governance events change who may do what; they are never encrypted.
     pub fn is_governance(&self) -> bool {
-        !matches!(self, Body::Message { .. } | Body::Note { .. })
+        !matches!(
+            self,
+            Body::Message { .. } | Body::Note { .. } | Body::Keys { .. } | Body::Sealed(_)
+        )
     }
 
-    /// The channel this body must travel in.
-    pub fn channel(&self) -> &'static str {
-        if self.is_governance() {
-            GOVERNANCE_CHANNEL
-        } else {
-            PLENARY_CHANNEL
+    /// The channel this body must travel in; `None` for keys and sealed content, which travel
+    /// in the content channel they belong to.
+    pub fn fixed_channel(&self) -> Option<&'static str> {
+        match self {
+            Body::Keys { .. } | Body::Sealed(_) => None,
+            b if b.is_governance() => Some(GOVERNANCE_CHANNEL),
+            _ => Some(PLENARY_CHANNEL),
         }
+    }
+
+    /// The channel a new event with this body goes to by default.
+    pub fn channel(&self) -> &'static str {
+        self.fixed_channel().unwrap_or(PLENARY_CHANNEL)
     }
 
     pub fn encode(&self) -> Vec<u8> {
@@ -248,6 +285,23 @@ impl Body {
             Body::Message { text } | Body::Note { text } => {
                 e.array(1).str(text);
             }
+            Body::Channel { name, members } => {
+                e.array(2).str(name).array(members.len());
+                for m in members {
+                    e.bytes(m.as_bytes());
+                }
+            }
+            Body::Keys {
+                epoch,
+                key_id,
+                envelopes,
+            } => {
+                e.array(3).u64(*epoch).bytes(key_id).array(envelopes.len());
+                for (device, message) in envelopes {
+                    e.array(2).bytes(device.as_bytes()).bytes(message);
+                }
+            }
+            Body::Sealed(sealed) => return sealed.encode(),
         }
         e.finish()
     }
@@ -333,6 +387,50 @@ fn decode_kind(kind: &str, d: &mut Dec<'_>) -> Result<Body, BodyError> {
             Body::Note {
                 text: d.str("text", crate::event::MAX_EVENT_BYTES)?,
             }
+        }
+        kind::CHANNEL => {
+            d.array("channel", 2)?;
+            let name = d.str("name", MAX_NAME_BYTES)?;
+            let n = d.array_len("members", MAX_CHANNEL_MEMBERS)?;
+            let members = (0..n)
+                .map(|_| d.bytes32("member").map(DelegationId))
+                .collect::<Result<Vec<_>, _>>()?;
+            Body::Channel { name, members }
+        }
+        kind::KEYS => {
+            d.array("keys", 3)?;
+            let epoch = d.u64("epoch")?;
+            let key_id = d.bytes("key_id", 16)?;
+            let key_id: [u8; 16] = key_id.try_into().map_err(|_| CborError {
+                at: 0,
+                what: "key_id: expected 16 bytes".into(),
+            })?;
+            let n = d.array_len("envelopes", MAX_ENVELOPES)?;
+            let mut envelopes = Vec::with_capacity(n);
+            for _ in 0..n {
+                d.array("envelope", 2)?;
+                let device = DeviceId(d.bytes32("device")?);
+                let message = d.bytes("envelope", 256)?.to_vec();
+                envelopes.push((device, message));
+            }
+            if !envelopes.windows(2).all(|w| w[0].0 < w[1].0) {
+                return Err(BodyError::Cbor(CborError {
+                    at: 0,
+                    what: "envelopes must be sorted by device without repeats".into(),
+                }));
+            }
+            Body::Keys {
+                epoch,
+                key_id,
+                envelopes,
+            }
+        }
+        kind::SEALED => {
+            // The whole body is the sealed structure; decode it from what is left.
+            let rest = d.rest();
+            let sealed = crate::sealed::SealedBody::decode(rest)?;
+            d.skip_rest();
+            Body::Sealed(sealed)
         }
         other => unreachable_kind(other)?,
     };

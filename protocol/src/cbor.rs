@@ -174,6 +174,17 @@ impl<'b> Dec<'b> {
         Ok(false)
     }
 
+    /// The bytes not read yet.
+    pub fn rest(&self) -> &'b [u8] {
+        &self.0.input()[self.0.position()..]
+    }
+
+    /// Marks every byte as read (after decoding `rest` separately).
+    pub fn skip_rest(&mut self) {
+        let end = self.0.input().len();
+        self.0.set_position(end);
+    }
+
     /// Fails if anything follows the value.
     pub fn end(&self) -> Result<(), CborError> {
         if self.0.position() != self.0.input().len() {

@@ -5,6 +5,7 @@
 
 pub mod body;
 mod cbor;
+pub mod channels;
 pub mod dag;
 pub mod envelope;
 pub mod event;

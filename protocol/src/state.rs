@@ -94,6 +94,24 @@ pub enum Exclusion {
     UnknownKind,
     #[error("a negotiation has exactly one charter")]
     SecondCharter,
+    #[error("no such channel")]
+    UnknownChannel,
+    #[error("the author's delegation does not read this channel")]
+    NotInChannel,
+    #[error("a channel of that name exists already")]
+    ChannelExists,
+    #[error("a key was sealed to a device outside the channel")]
+    KeyToOutsider,
+    #[error("the epoch is neither the next one nor an existing one with the same key")]
+    EpochConflict,
+    #[error("sealed with an epoch key the channel does not have")]
+    UnknownEpoch,
+    #[error("sealed with an epoch key that predates a change of the channel's members")]
+    StaleEpoch,
+    #[error("only the chair may share a channel's earlier history with a newcomer")]
+    HistoryNotAllowed,
+    #[error("channel names are 1 to 48 of a-z, 0-9 and -, and not reserved")]
+    InvalidChannelName,
 }
 
 impl Exclusion {
@@ -112,6 +130,15 @@ impl Exclusion {
             Exclusion::DeviceInUse => 10,
             Exclusion::UnknownKind => 11,
             Exclusion::SecondCharter => 12,
+            Exclusion::UnknownChannel => 13,
+            Exclusion::NotInChannel => 14,
+            Exclusion::ChannelExists => 15,
+            Exclusion::KeyToOutsider => 16,
+            Exclusion::EpochConflict => 17,
+            Exclusion::UnknownEpoch => 18,
+            Exclusion::StaleEpoch => 19,
+            Exclusion::HistoryNotAllowed => 20,
+            Exclusion::InvalidChannelName => 21,
         }
     }
 }
@@ -147,7 +174,10 @@ pub struct NegotiationState {
     pub entries: Vec<Entry>,
     /// Events that no other event names as a parent, ascending.
     pub heads: Vec<EventId>,
+    pub channels: crate::channels::Channels,
     devices: BTreeMap<DeviceId, DelegationId>,
+    /// Events folded so far (including excluded ones): a position in fold order.
+    pub(crate) folded: usize,
 }
 
 /// Folds a negotiation's events (in any order; duplicates are ignored) into its state.
@@ -210,7 +240,9 @@ impl NegotiationState {
                 excluded: None,
             }],
             heads: Vec::new(),
+            channels: Default::default(),
             devices: BTreeMap::new(),
+            folded: 1,
         };
         state.members.insert(
             cert.delegation,
@@ -255,6 +287,7 @@ impl NegotiationState {
             Ok(None) => {}
             Err(reason) => entry.excluded = Some(reason),
         }
+        self.folded += 1;
         entry
     }
 
@@ -263,7 +296,10 @@ impl NegotiationState {
         let Some(body) = &event.body else {
             return Err(Exclusion::UnknownKind);
         };
-        if event.header.channel != body.channel() {
+        if body
+            .fixed_channel()
+            .is_some_and(|c| c != event.header.channel)
+        {
             return Err(Exclusion::WrongChannel);
         }
         match body {
@@ -286,13 +322,32 @@ impl NegotiationState {
                 role: new_role,
             } => {
                 require_chair(role)?;
+                let before = self.channels_of(delegation);
                 self.change_role(*delegation, *new_role)?;
+                let after = self.channels_of(delegation);
+                let lost: Vec<String> = before.into_iter().filter(|c| !after.contains(c)).collect();
+                self.channels_lose(&lost);
             }
             Body::Remove { delegation, .. } => {
                 require_chair(role)?;
+                let lost = self.channels_of(delegation);
                 self.end_membership(*delegation, MemberStatus::Removed)?;
+                self.channels_lose(&lost);
             }
-            Body::Leave { .. } => self.end_membership(author, MemberStatus::Left)?,
+            Body::Leave { .. } => {
+                let lost = self.channels_of(&author);
+                self.end_membership(author, MemberStatus::Left)?;
+                self.channels_lose(&lost);
+            }
+            Body::Channel { name, members } => {
+                self.open_channel(event, author, role, name, members)?
+            }
+            Body::Keys {
+                epoch,
+                key_id,
+                envelopes,
+            } => self.apply_keys(event, author, role, *epoch, *key_id, envelopes)?,
+            Body::Sealed(sealed) => self.check_sealed(event, author, sealed)?,
             Body::Message { .. } | Body::Note { .. } | Body::Charter(_) | Body::Join { .. } => {}
         }
         Ok(Some(author))
@@ -432,7 +487,9 @@ impl NegotiationState {
             members: self.members.clone(),
             entries: Vec::new(),
             heads: Vec::new(),
+            channels: self.channels.clone(),
             devices: self.devices.clone(),
+            folded: self.folded,
         };
         match probe.apply(event).excluded {
             Some(reason) => Err(reason),

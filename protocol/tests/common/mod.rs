@@ -21,6 +21,22 @@ impl Actor {
         Self::with_expiry(seed, None)
     }
 
+    /// An actor whose certificate binds the given sealing key.
+    pub fn with_sealing(seed: u8, sealing_key: SealingKey) -> Self {
+        let mut a = Self::with_expiry(seed, None);
+        a.cert = SignedCertificate::issue(
+            &a.delegation_key,
+            DeviceCertificate {
+                delegation: delegation_id(&a.delegation_key),
+                device: device_id(&a.device_key),
+                sealing_key,
+                label: format!("device {seed}"),
+                not_after: None,
+            },
+        );
+        a
+    }
+
     pub fn with_expiry(seed: u8, not_after: Option<u64>) -> Self {
         let delegation_key = SigningKey::from_bytes(&[seed; 32]);
         let device_key = SigningKey::from_bytes(&[seed.wrapping_add(100); 32]);
