@@ -52,6 +52,11 @@ pub enum Command {
     Say(SayArgs),
     /// Add a note to the record
     Note(NoteArgs),
+    /// Open restricted channels (caucus, proximity talks) and list channels
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Give a delegation the keys of a channel's earlier epochs (chair only): history
+    ShareHistory(ShareHistoryArgs),
     /// Show a negotiation's events in order, with what the rules made of each
     Log(LogArgs),
     /// Write a negotiation's complete signed record to a file
@@ -128,6 +133,44 @@ pub struct JsonFlag {
 pub struct NegJson {
     /// Negotiation id (or a unique prefix of it)
     pub negotiation: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum ChannelCommand {
+    /// Open a restricted channel for listed delegations (chair or mediator); you are in it too
+    Create(ChannelCreateArgs),
+    /// List the channels, who reads each, and the current key epoch
+    List(NegJson),
+}
+
+#[derive(Args)]
+pub struct ChannelCreateArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// Channel name: a-z, 0-9 and -, e.g. caucus-g77 or prox-north
+    #[arg(long)]
+    pub name: String,
+    /// A member delegation's id (repeatable)
+    #[arg(long = "member", value_name = "DELEGATION", value_parser = parse_delegation)]
+    pub members: Vec<DelegationId>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct ShareHistoryArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// The delegation that receives the earlier keys
+    #[arg(long, value_parser = parse_delegation)]
+    pub delegation: DelegationId,
+    /// The channel whose history is shared
+    #[arg(long, default_value = "plenary")]
+    pub channel: String,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -274,6 +317,10 @@ pub struct SayArgs {
     /// Read messages from standard input, one per line; each event id is printed once it is durable
     #[arg(long)]
     pub stdin: bool,
+    /// Channel to speak in: plenary (every member), limited (members but observers) or a
+    /// restricted channel's name
+    #[arg(long, default_value = "plenary")]
+    pub channel: String,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -285,6 +332,9 @@ pub struct NoteArgs {
     pub negotiation: String,
     /// The note
     pub text: String,
+    /// Channel of the note (see `say --channel`)
+    #[arg(long, default_value = "plenary")]
+    pub channel: String,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,

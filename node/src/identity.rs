@@ -51,6 +51,8 @@ pub struct Identity {
     pub public: PublicIdentity,
     pub device_key: SigningKey,
     pub certificate: SignedCertificate,
+    /// The X25519 secret that opens epoch-key envelopes addressed to this device.
+    pub sealing_secret: zeroize::Zeroizing<[u8; 32]>,
 }
 
 impl Identity {
@@ -134,6 +136,7 @@ impl Identity {
                 public,
                 device_key,
                 certificate,
+                sealing_secret: secrets.sealing(),
             },
         ))
     }

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use entente_protocol::keyring::Keyring;
 use entente_protocol::{Body, Event, EventId, NegotiationState};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -68,15 +69,27 @@ pub struct LogEntry {
     pub author: String,
     pub delegation: Option<String>,
     pub name: Option<String>,
+    /// The kind of the content (for sealed content, once opened).
     pub kind: String,
     pub channel: String,
+    pub epoch: u64,
+    /// Whether the content travelled encrypted.
+    pub sealed: bool,
+    /// Why sealed content cannot be read here (never a silent gap).
+    pub unreadable: Option<String>,
     pub included: bool,
     pub excluded: Option<entente_protocol::Exclusion>,
     pub reason: Option<String>,
     pub body: Value,
 }
 
-pub fn log_entries(events: &[Event], state: &NegotiationState) -> Vec<LogEntry> {
+/// Log entries of every event; sealed content is opened with `keys` when this device holds the
+/// key, and otherwise says why it cannot be read.
+pub fn log_entries(
+    events: &[Event],
+    state: &NegotiationState,
+    keys: Option<&Keyring>,
+) -> Vec<LogEntry> {
     let by_id: HashMap<EventId, &Event> = events.iter().map(|e| (e.id, e)).collect();
     state
         .entries
@@ -88,6 +101,22 @@ pub fn log_entries(events: &[Event], state: &NegotiationState) -> Vec<LogEntry> 
                 .delegation
                 .and_then(|d| state.members.get(&d))
                 .map(|m| m.name.clone());
+            let (kind, body, unreadable) = match (&e.body, keys) {
+                (Some(Body::Sealed(_)), Some(ring)) => match ring.read(state, e) {
+                    Ok(inner) => (inner.kind().to_string(), body_json(Some(&inner)), None),
+                    Err(why) => (
+                        e.header.kind.clone(),
+                        body_json(e.body.as_ref()),
+                        Some(why.to_string()),
+                    ),
+                },
+                (Some(Body::Sealed(_)), None) => (
+                    e.header.kind.clone(),
+                    body_json(e.body.as_ref()),
+                    Some("this device's keys were not loaded".to_string()),
+                ),
+                _ => (e.header.kind.clone(), body_json(e.body.as_ref()), None),
+            };
             Some(LogEntry {
                 index,
                 id: e.id,
@@ -97,12 +126,15 @@ pub fn log_entries(events: &[Event], state: &NegotiationState) -> Vec<LogEntry> 
                 author: e.header.author.to_hex(),
                 delegation: entry.delegation.map(|d| d.to_hex()),
                 name,
-                kind: e.header.kind.clone(),
+                kind,
                 channel: e.header.channel.clone(),
+                epoch: e.header.epoch,
+                sealed: matches!(e.body, Some(Body::Sealed(_))),
+                unreadable,
                 included: entry.excluded.is_none(),
                 excluded: entry.excluded,
                 reason: entry.excluded.map(|r| r.to_string()),
-                body: body_json(e.body.as_ref()),
+                body,
             })
         })
         .collect()
@@ -116,6 +148,10 @@ pub fn log_line(e: &LogEntry) -> String {
         _ => format!("device {}", &e.author[..16]),
     };
     let what = summary(e);
+    let what = match &e.unreadable {
+        Some(why) => format!("[cannot read: {why}]"),
+        None => what,
+    };
     let flag = match &e.reason {
         Some(r) => format!("  [EXCLUDED: {r}]"),
         None => String::new(),

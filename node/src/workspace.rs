@@ -4,9 +4,14 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
+use entente_protocol::envelope::{self, EnvelopeContext, EpochKey};
 use entente_protocol::event::EventHeader;
+use entente_protocol::keyring::Keyring;
 use entente_protocol::record::{encode_record, verify_record};
-use entente_protocol::{Body, Event, EventId, Exclusion, NegotiationId, NegotiationState, fold};
+use entente_protocol::sealed;
+use entente_protocol::{
+    Body, DelegationId, Event, EventId, Exclusion, NegotiationId, NegotiationState, fold,
+};
 
 use crate::home::Home;
 use crate::identity::Identity;
@@ -131,6 +136,28 @@ impl Workspace {
         negotiation: &NegotiationId,
         body: Body,
     ) -> Result<Event> {
+        let kind = body.kind();
+        self.post_with(me, negotiation, kind, |_, heads, lamport| {
+            Ok(EventHeader::new(
+                Some(*negotiation),
+                me.public.device,
+                heads,
+                lamport,
+                now_ms(),
+                &body,
+            ))
+        })
+    }
+
+    /// Signs the header `build` makes from the negotiation's state, heads and next lamport, and
+    /// stores it if the rules allow it.
+    fn post_with(
+        &mut self,
+        me: &Identity,
+        negotiation: &NegotiationId,
+        kind: &str,
+        build: impl FnOnce(&NegotiationState, Vec<EventId>, u64) -> Result<EventHeader>,
+    ) -> Result<Event> {
         let tx = self.store.write()?;
         let heads = store::heads(&tx, negotiation)?;
         let state = match self.cache.take() {
@@ -151,15 +178,7 @@ impl Workspace {
                 .context("a head is missing from the store")?;
             lamport = lamport.max(l + 1);
         }
-        let kind = body.kind();
-        let header = EventHeader::new(
-            Some(*negotiation),
-            me.public.device,
-            heads,
-            lamport,
-            now_ms(),
-            &body,
-        );
+        let header = build(&state, heads, lamport)?;
         let event = Event::sign(header, &me.device_key)
             .with_context(|| format!("cannot sign the {kind} event"))?;
         if let Err(reason) = state.admits(&event) {
@@ -174,6 +193,155 @@ impl Workspace {
         self.cache = Some((state.heads.clone(), state));
         tracing::info!(event = %event.id, kind, "event stored");
         Ok(event)
+    }
+
+    /// Posts content to a channel, sealed with the channel's epoch key. Starts a new epoch first
+    /// when there is none yet, when a member left the channel since, or when a device entitled
+    /// to the channel lacks the current key (a newcomer reads from its own epoch on).
+    pub fn post_content(
+        &mut self,
+        me: &Identity,
+        negotiation: &NegotiationId,
+        channel: &str,
+        content: Body,
+    ) -> Result<Event> {
+        let (events, state) = self.load(negotiation)?;
+        let readers = state
+            .channel_delegations(channel)
+            .with_context(|| format!("no channel {channel:?} in this negotiation"))?;
+        if !readers.contains(&me.public.delegation) {
+            let active = state.members.get(&me.public.delegation).is_some_and(|m| {
+                m.status == entente_protocol::MemberStatus::Active
+                    && m.devices.contains_key(&me.public.device)
+            });
+            if !active {
+                // Not a member (any more): let the rules say why, as for any other event.
+                return self.post(me, negotiation, content);
+            }
+            bail!("your delegation does not read channel {channel:?}");
+        }
+        let entitled = state.entitled_devices(channel);
+        let ring = Keyring::open(&state, &events, &me.public.device, &me.sealing_secret);
+        let usable = state.current_epoch(channel).and_then(|(n, ep)| {
+            let fresh = state.epoch_is_fresh(channel, ep) && entitled.is_subset(&ep.holders);
+            ring.get(channel, n, &ep.key_id)
+                .filter(|_| fresh)
+                .map(|k| (n, k.clone()))
+        });
+        let (epoch, key) = match usable {
+            Some(k) => k,
+            None => self.start_epoch(me, negotiation, channel, &state)?,
+        };
+        let kind = content.kind();
+        self.post_with(me, negotiation, kind, |_, heads, lamport| {
+            let mut header = EventHeader::new(
+                Some(*negotiation),
+                me.public.device,
+                heads,
+                lamport,
+                now_ms(),
+                &content,
+            );
+            header.channel = channel.to_string();
+            header.epoch = epoch;
+            sealed::seal_into(&mut header, &content, &key, random()?)
+                .context("cannot seal the content")?;
+            Ok(header)
+        })
+    }
+
+    /// Makes a fresh key for the channel's next epoch and seals it to every entitled device.
+    fn start_epoch(
+        &mut self,
+        me: &Identity,
+        negotiation: &NegotiationId,
+        channel: &str,
+        state: &NegotiationState,
+    ) -> Result<(u64, EpochKey)> {
+        let key = EpochKey(random()?);
+        let epoch = state.current_epoch(channel).map_or(0, |(n, _)| n) + 1;
+        let devices = state.entitled_devices(channel);
+        let body = keys_body(me, state, channel, epoch, &key, devices)?;
+        self.post_with(me, negotiation, "keys", |_, heads, lamport| {
+            let mut header = EventHeader::new(
+                Some(*negotiation),
+                me.public.device,
+                heads,
+                lamport,
+                now_ms(),
+                &body,
+            );
+            header.channel = channel.to_string();
+            Ok(header)
+        })?;
+        tracing::info!(channel, epoch, "started a new key epoch");
+        Ok((epoch, key))
+    }
+
+    /// The chair shares a channel's earlier epochs with a delegation's devices (history).
+    pub fn share_history(
+        &mut self,
+        me: &Identity,
+        negotiation: &NegotiationId,
+        channel: &str,
+        delegation: &DelegationId,
+    ) -> Result<Vec<Event>> {
+        let (events, state) = self.load(negotiation)?;
+        let member = state
+            .members
+            .get(delegation)
+            .context("that delegation is not a member")?;
+        let devices: std::collections::BTreeSet<_> = member.devices.keys().copied().collect();
+        if devices.is_empty() {
+            bail!("that delegation has no device yet: it must join first");
+        }
+        let ring = Keyring::open(&state, &events, &me.public.device, &me.sealing_secret);
+        let mut posted = Vec::new();
+        let epochs: Vec<_> = state
+            .channels
+            .epochs
+            .iter()
+            .filter(|((c, _), ep)| c == channel && !devices.is_subset(&ep.holders))
+            .map(|(_, ep)| (ep.number, ep.key_id))
+            .collect();
+        for (epoch, key_id) in epochs {
+            let Some(key) = ring.get(channel, epoch, &key_id).cloned() else {
+                tracing::warn!(
+                    channel,
+                    epoch,
+                    "cannot share an epoch this device cannot open"
+                );
+                continue;
+            };
+            let (_, state) = self.load(negotiation)?;
+            let body = keys_body(me, &state, channel, epoch, &key, devices.clone())?;
+            posted.push(
+                self.post_with(me, negotiation, "keys", |_, heads, lamport| {
+                    let mut header = EventHeader::new(
+                        Some(*negotiation),
+                        me.public.device,
+                        heads,
+                        lamport,
+                        now_ms(),
+                        &body,
+                    );
+                    header.channel = channel.to_string();
+                    Ok(header)
+                })?,
+            );
+        }
+        Ok(posted)
+    }
+
+    /// This device's keys for a negotiation.
+    pub fn keyring(&self, me: &Identity, negotiation: &NegotiationId) -> Result<Keyring> {
+        let (events, state) = self.load(negotiation)?;
+        Ok(Keyring::open(
+            &state,
+            &events,
+            &me.public.device,
+            &me.sealing_secret,
+        ))
     }
 
     /// A self-contained record bundle of the negotiation, and how many events it holds.
@@ -207,6 +375,43 @@ impl Workspace {
             state_hash: hex::encode(state.state_hash()),
         })
     }
+}
+
+fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?;
+    Ok(b)
+}
+
+/// A keys event body: `key` for `epoch` of `channel`, sealed to each of `devices`.
+fn keys_body(
+    me: &Identity,
+    state: &NegotiationState,
+    channel: &str,
+    epoch: u64,
+    key: &EpochKey,
+    devices: std::collections::BTreeSet<entente_protocol::DeviceId>,
+) -> Result<Body> {
+    let mut envelopes = Vec::new();
+    for device in devices {
+        let sealing = state
+            .sealing_key_of(&device)
+            .context("a member device has no sealing key")?;
+        let ctx = EnvelopeContext {
+            negotiation: state.negotiation,
+            channel,
+            epoch,
+            recipient: device,
+        };
+        let sealed = envelope::seal(&me.sealing_secret, &sealing, &ctx, key, random()?)
+            .map_err(|e| anyhow::anyhow!("cannot seal the key: {e}"))?;
+        envelopes.push((device, sealed));
+    }
+    Ok(Body::Keys {
+        epoch,
+        key_id: key.id(),
+        envelopes,
+    })
 }
 
 /// Turns a rule's refusal into advice for the person at the keyboard.

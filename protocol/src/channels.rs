@@ -34,9 +34,13 @@ pub struct ChannelDef {
     pub created_by: Option<EventId>,
 }
 
-/// One epoch of a channel: its key's public id, and who was sent the key.
+/// One epoch of a channel: its key's public id, and who was sent the key. Epochs are named by
+/// their key id: two members who start an epoch at the same time both succeed, and each sealed
+/// event names the key it used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Epoch {
+    /// The number its author gave it (one above the latest it knew of).
+    pub number: u64,
     pub key_id: [u8; 16],
     pub defined_by: EventId,
     /// Position in fold order of the event that defined it.
@@ -50,7 +54,7 @@ pub struct Epoch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Channels {
     pub defs: BTreeMap<String, ChannelDef>,
-    pub epochs: BTreeMap<(String, u64), Epoch>,
+    pub epochs: BTreeMap<(String, [u8; 16]), Epoch>,
     /// Position in fold order of the last membership change that a channel's current epoch must
     /// not outlive (a member of it removed, left, or lost the role that let it read).
     pub changed_at: BTreeMap<String, usize>,
@@ -116,13 +120,24 @@ impl NegotiationState {
             .collect()
     }
 
-    /// The channel's latest epoch, if it has one.
+    /// The channel's latest epoch in fold order, if it has one.
     pub fn current_epoch(&self, channel: &str) -> Option<(u64, &Epoch)> {
+        self.epochs_of(channel)
+            .max_by_key(|e| e.created_at)
+            .map(|e| (e.number, e))
+    }
+
+    /// Every epoch of a channel.
+    pub fn epochs_of(&self, channel: &str) -> impl Iterator<Item = &Epoch> + '_ {
         self.channels
             .epochs
-            .range((channel.to_string(), 0)..=(channel.to_string(), u64::MAX))
-            .next_back()
-            .map(|((_, n), e)| (*n, e))
+            .range((channel.to_string(), [0u8; 16])..=(channel.to_string(), [0xff; 16]))
+            .map(|(_, e)| e)
+    }
+
+    /// The epoch of a channel that a key id names.
+    pub fn epoch(&self, channel: &str, key_id: &[u8; 16]) -> Option<&Epoch> {
+        self.channels.epochs.get(&(channel.to_string(), *key_id))
     }
 
     /// Whether new content may still be sealed with this epoch: no member change since it began.
@@ -208,11 +223,14 @@ impl NegotiationState {
             return Err(Exclusion::KeyToOutsider);
         }
         let recipients: BTreeSet<DeviceId> = envelopes.iter().map(|(d, _)| *d).collect();
-        let latest = self.current_epoch(&channel).map_or(0, |(n, _)| n);
-        if epoch == latest + 1 {
+        let Some(existing) = self.channels.epochs.get_mut(&(channel.clone(), key_id)) else {
+            if epoch == 0 {
+                return Err(Exclusion::EpochConflict);
+            }
             self.channels.epochs.insert(
-                (channel, epoch),
+                (channel, key_id),
                 Epoch {
+                    number: epoch,
                     key_id,
                     defined_by: event.id,
                     created_at: self.folded,
@@ -221,13 +239,8 @@ impl NegotiationState {
                 },
             );
             return Ok(());
-        }
-        let existing = self
-            .channels
-            .epochs
-            .get_mut(&(channel, epoch))
-            .ok_or(Exclusion::EpochConflict)?;
-        if existing.key_id != key_id {
+        };
+        if existing.number != epoch {
             return Err(Exclusion::EpochConflict);
         }
         // Sharing an epoch with a device that was not entitled when it began hands over history:
@@ -257,13 +270,9 @@ impl NegotiationState {
             return Err(Exclusion::NotInChannel);
         }
         let epoch = self
-            .channels
-            .epochs
-            .get(&(channel.clone(), event.header.epoch))
+            .epoch(channel, &sealed.key_id)
+            .filter(|e| e.number == event.header.epoch)
             .ok_or(Exclusion::UnknownEpoch)?;
-        if epoch.key_id != sealed.key_id {
-            return Err(Exclusion::UnknownEpoch);
-        }
         if !self.epoch_is_fresh(channel, epoch) {
             return Err(Exclusion::StaleEpoch);
         }

@@ -11,6 +11,7 @@ pub mod envelope;
 pub mod event;
 pub mod identity;
 pub mod ids;
+pub mod keyring;
 pub mod record;
 pub mod sealed;
 pub mod state;

@@ -102,7 +102,7 @@ pub enum Exclusion {
     ChannelExists,
     #[error("a key was sealed to a device outside the channel")]
     KeyToOutsider,
-    #[error("the epoch is neither the next one nor an existing one with the same key")]
+    #[error("the key event gives a known key another epoch number, or epoch 0")]
     EpochConflict,
     #[error("sealed with an epoch key the channel does not have")]
     UnknownEpoch,
@@ -541,6 +541,16 @@ impl NegotiationState {
     pub fn counts(&self) -> (usize, usize) {
         let excluded = self.entries.iter().filter(|e| e.excluded.is_some()).count();
         (self.entries.len() - excluded, excluded)
+    }
+
+    /// The sealing key a device's certificate binds, if the device ever joined.
+    pub fn sealing_key_of(&self, device: &DeviceId) -> Option<SealingKey> {
+        let delegation = self.devices.get(device)?;
+        self.members
+            .get(delegation)?
+            .devices
+            .get(device)
+            .map(|d| d.sealing_key)
     }
 
     /// The delegation that a device acts for, if it ever joined.

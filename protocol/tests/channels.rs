@@ -412,16 +412,8 @@ fn a_newcomer_reads_earlier_history_only_when_the_chair_shares_it() {
         &[&chair, &a, &late],
     );
     log.push(own.clone());
-    let wrong_key = keys_event(
-        &a,
-        2,
-        n,
-        log.last().expect("e"),
-        "plenary",
-        2,
-        &EpochKey([9; 32]),
-        &[&a],
-    );
+    // Renumbering a known key is refused; a concurrent new key is not.
+    let wrong_key = keys_event(&a, 2, n, log.last().expect("e"), "plenary", 3, &k1, &[&a]);
     log.push(wrong_key.clone());
 
     let state = fold(&log).expect("folds");

@@ -85,8 +85,42 @@ impl Member {
         self.workspace()?.post(&self.identity, negotiation, body)
     }
 
+    /// Says something in plenary (sealed with the plenary's epoch key, as the CLI does).
     pub fn say(&self, negotiation: &NegotiationId, text: &str) -> Result<Event> {
-        self.post(negotiation, Body::Message { text: text.into() })
+        self.say_in(negotiation, "plenary", text)
+    }
+
+    pub fn say_in(&self, negotiation: &NegotiationId, channel: &str, text: &str) -> Result<Event> {
+        self.workspace()?.post_content(
+            &self.identity,
+            negotiation,
+            channel,
+            Body::Message { text: text.into() },
+        )
+    }
+
+    /// The texts this member can read in a channel, in fold order.
+    pub fn texts(&self, negotiation: &NegotiationId, channel: &str) -> Vec<String> {
+        let Ok(ws) = self.workspace() else {
+            return Vec::new();
+        };
+        let Ok((events, state)) = ws.load(negotiation) else {
+            return Vec::new();
+        };
+        let ring = entente_protocol::keyring::Keyring::open(
+            &state,
+            &events,
+            &self.identity.public.device,
+            &self.identity.sealing_secret,
+        );
+        events
+            .iter()
+            .filter(|e| e.header.channel == channel)
+            .filter_map(|e| match ring.read(&state, e) {
+                Ok(Body::Message { text }) | Ok(Body::Note { text }) => Some(text),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn accredit(&self, negotiation: &NegotiationId, other: &Member) -> Result<Event> {

@@ -1,5 +1,6 @@
 //! One function per command; each returns the process's exit code.
 
+mod channels;
 mod identity;
 mod negotiation;
 mod network;
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, NegotiationCommand};
+use crate::cli::{ChannelCommand, Cli, Command, NegotiationCommand};
 use crate::home::Home;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -40,6 +41,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Say(args) => negotiation::say(&home, &args),
         Command::Note(args) => negotiation::note(&home, &args),
         Command::Log(args) => negotiation::log(&home, &args),
+        Command::Channel(ChannelCommand::Create(args)) => channels::create(&home, &args),
+        Command::Channel(ChannelCommand::List(args)) => channels::list(&home, &args),
+        Command::ShareHistory(args) => channels::share_history(&home, &args),
         Command::Export(args) => record::export(&home, &args),
         Command::Import(args) => record::import(&home, &args),
         Command::Up(args) => network::up(&home, &args),

@@ -285,7 +285,7 @@ pub fn say(home: &Home, args: &SayArgs) -> Result<()> {
     let (mut ws, me, neg) = open_for_posting(home, &args.negotiation)?;
     if !args.stdin {
         let text = args.text.clone().context("nothing to say")?;
-        let event = ws.post(&me, &neg, Body::Message { text })?;
+        let event = ws.post_content(&me, &neg, &args.channel, Body::Message { text })?;
         return report_posted(&event, args.json, "Said");
     }
     // One event per line; each id is printed only after its transaction committed, so whoever
@@ -296,7 +296,7 @@ pub fn say(home: &Home, args: &SayArgs) -> Result<()> {
         if text.trim().is_empty() {
             continue;
         }
-        let event = ws.post(&me, &neg, Body::Message { text })?;
+        let event = ws.post_content(&me, &neg, &args.channel, Body::Message { text })?;
         let mut out = stdout.lock();
         if args.json {
             writeln!(out, "{}", json!({"event": event.id}))?;
@@ -310,9 +310,10 @@ pub fn say(home: &Home, args: &SayArgs) -> Result<()> {
 
 pub fn note(home: &Home, args: &NoteArgs) -> Result<()> {
     let (mut ws, me, neg) = open_for_posting(home, &args.negotiation)?;
-    let event = ws.post(
+    let event = ws.post_content(
         &me,
         &neg,
+        &args.channel,
         Body::Note {
             text: args.text.clone(),
         },
@@ -324,7 +325,20 @@ pub fn log(home: &Home, args: &LogArgs) -> Result<()> {
     let ws = Workspace::open(home)?;
     let neg = ws.resolve(&args.negotiation)?;
     let (events, state) = ws.load(&neg)?;
-    let mut entries = log_entries(&events, &state);
+    // Reading sealed content needs this device's sealing key (and so the passphrase).
+    let keys = match Identity::load(home) {
+        Ok(me) => Some(entente_protocol::keyring::Keyring::open(
+            &state,
+            &events,
+            &me.public.device,
+            &me.sealing_secret,
+        )),
+        Err(e) => {
+            tracing::warn!("showing sealed content unopened: {e:#}");
+            None
+        }
+    };
+    let mut entries = log_entries(&events, &state, keys.as_ref());
     if let Some(event) = &args.seen_by {
         let target = ws.resolve_event(&neg, event)?;
         let seen = ws.ancestors(&target)?;

@@ -122,10 +122,12 @@ fn encrypted_identity_needs_its_passphrase() {
     let err = node.run_err(["say", &neg, "must not be stored either"]);
     assert!(err.contains("ENTENTE_PASSPHRASE"), "{err}");
 
-    // Reading needs no passphrase, and shows that nothing was added by the failures.
+    // Listing needs no passphrase (sealed content then stays unopened), and shows that nothing
+    // was added by the failures: the charter, the plenary's key epoch, the message.
     let log = node.log(&neg);
-    assert_eq!(log.len(), 2, "{log:?}");
-    assert_eq!(log[1]["id"], said.as_str());
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert_eq!(log[2]["id"], said.as_str());
+    assert_eq!(log[2]["sealed"], true);
 }
 
 /// `init --encrypt` with no passphrase available (no variable, no terminal) fails before it

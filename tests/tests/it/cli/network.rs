@@ -89,10 +89,21 @@ fn relay_and_three_delegations_invite_join_talk_and_use_the_mailbox() {
     for d in daemons.drain(..) {
         d.stop();
     }
-    chair.say(&negotiation, "Said while the others were away");
-    wait_until(LIMIT, "the relay's mailbox holds the message", || {
-        has_text(&relay, &negotiation, "Said while the others were away")
-    });
+    let away = chair.say(&negotiation, "Said while the others were away");
+    wait_until(
+        LIMIT,
+        "the relay's mailbox holds the (sealed) message",
+        || {
+            relay
+                .log(&negotiation)
+                .iter()
+                .any(|e| e["id"].as_str() == Some(away.as_str()))
+        },
+    );
+    assert!(
+        !has_text(&relay, &negotiation, "Said while the others were away"),
+        "the relay must not be able to read what members say"
+    );
     chair_daemon.stop();
     let bolivia_again = up(bolivia);
     let took = wait_until(LIMIT, "Bolivia catches up from the mailbox", || {

@@ -96,7 +96,10 @@ fn verify_needs_no_home_and_leaves_none() {
     assert_eq!(code, Some(0), "{v}");
     assert_eq!(v["ok"], true);
     assert_eq!(v["negotiation"], neg.as_str());
-    assert_eq!(v["events"], 6);
+    assert_eq!(
+        v["events"], 7,
+        "charter, accredit, join, a key epoch, three messages"
+    );
     assert_eq!(v["state_hash"], chair.state_hash(&neg).as_str());
     let text = outsider.run_ok([std::ffi::OsStr::new("verify"), file.as_os_str()]);
     assert!(text.contains(&chair.state_hash(&neg)), "{text}");
