@@ -63,6 +63,20 @@ impl Member {
         })
     }
 
+    /// A member over an existing home (for example a copy of another's keys with an empty store).
+    pub fn from_home(name: &str, dir: TempDir, home: Home) -> Result<Self> {
+        init_logs();
+        let identity = Identity::load(&home)?;
+        Ok(Self {
+            name: name.to_string(),
+            _dir: dir,
+            home,
+            identity,
+            node: None,
+            config: loopback_config(),
+        })
+    }
+
     pub fn workspace(&self) -> Result<Workspace> {
         Workspace::open(&self.home)
     }

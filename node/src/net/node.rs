@@ -957,8 +957,9 @@ impl Node {
                     self.sync_finished(peer, negotiation);
                 }
             }
+            // In relay-only mode, peers' own addresses are not kept: nothing would dial them.
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. })
-                if self.admitted.contains(&peer_id) =>
+                if self.admitted.contains(&peer_id) && !self.config.relay_only =>
             {
                 for addr in &info.listen_addrs {
                     self.swarm

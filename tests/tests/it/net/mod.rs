@@ -1,4 +1,5 @@
 //! Nodes running in this process on loopback TCP.
 
+mod encryption;
 mod gating;
 mod mesh;
