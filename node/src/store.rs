@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use entente_protocol::dag::ParentInfo;
 use entente_protocol::{Event, EventId, NegotiationId};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -68,6 +69,10 @@ const MIGRATIONS: &[&str] = &[
          seen INTEGER NOT NULL,
          PRIMARY KEY (peer, addr)
      ) WITHOUT ROWID;",
+    // 3: each event's channel, so that authors build on what their channel's readers hold and
+    //    sync sends restricted channels only to their readers. Filled in by `backfill_channels`.
+    "ALTER TABLE events ADD COLUMN channel TEXT;
+     CREATE INDEX events_channel ON events(negotiation, channel);",
 ];
 
 pub struct Store {
@@ -115,6 +120,30 @@ impl Store {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         }
         tx.commit()?;
+        self.backfill_channels()
+    }
+
+    /// Reads the channel of events stored before the store kept it (migration 3).
+    fn backfill_channels(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+            let mut stmt = tx.prepare("SELECT id, wire FROM events WHERE channel IS NULL")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        for (id, wire) in rows {
+            let event = Event::from_wire(&wire).map_err(|e| StoreError::Corrupt {
+                id: hex::encode(&id),
+                reason: e.to_string(),
+            })?;
+            tx.execute(
+                "UPDATE events SET channel = ?1 WHERE id = ?2",
+                params![event.header.channel, id],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -135,8 +164,8 @@ impl Store {
 pub fn insert(conn: &Connection, event: &Event, received_at: u64) -> Result<bool> {
     let negotiation = event.negotiation();
     let added = conn.execute(
-        "INSERT OR IGNORE INTO events (id, negotiation, lamport, author, kind, time, wire, received_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR IGNORE INTO events (id, negotiation, lamport, author, kind, time, wire, received_at, channel)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             event.id.as_bytes(),
             negotiation.as_bytes(),
@@ -146,6 +175,7 @@ pub fn insert(conn: &Connection, event: &Event, received_at: u64) -> Result<bool
             to_i64(event.header.time, "time")?,
             event.to_wire(),
             to_i64(received_at, "received_at")?,
+            event.header.channel,
         ],
     )?;
     if added == 0 {
@@ -247,6 +277,46 @@ pub fn heads(conn: &Connection, negotiation: &NegotiationId) -> Result<Vec<Event
         conn.prepare_cached("SELECT id FROM heads WHERE negotiation = ?1 ORDER BY id")?;
     let rows = stmt.query_map([negotiation.as_bytes()], |r| r.get::<_, Vec<u8>>(0))?;
     rows.map(|r| id_from(r?)).collect()
+}
+
+/// The heads of what a reader of `channel` holds: shared (governance and plenary) events and
+/// events of `channel` that no such event builds on. An event posted to `channel` builds on these.
+pub fn heads_in_view(
+    conn: &Connection,
+    negotiation: &NegotiationId,
+    channel: &str,
+) -> Result<Vec<EventId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id FROM events e
+         WHERE e.negotiation = ?1 AND e.channel IN ('governance', 'plenary', ?2)
+           AND NOT EXISTS (
+               SELECT 1 FROM parents p JOIN events c ON c.id = p.child
+               WHERE p.parent = e.id AND c.channel IN ('governance', 'plenary', ?2))
+         ORDER BY e.id",
+    )?;
+    let rows = stmt.query_map(params![negotiation.as_bytes(), channel], |r| {
+        r.get::<_, Vec<u8>>(0)
+    })?;
+    rows.map(|r| id_from(r?)).collect()
+}
+
+/// What a link check needs of a stored event of `negotiation` (lamport and channel).
+pub fn parent_info(
+    conn: &Connection,
+    negotiation: &NegotiationId,
+    id: &EventId,
+) -> Result<Option<ParentInfo>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT lamport, channel FROM events WHERE id = ?1 AND negotiation = ?2")?;
+    let v: Option<(i64, Option<String>)> = stmt
+        .query_row(params![id.as_bytes(), negotiation.as_bytes()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    Ok(v.map(|(l, c)| ParentInfo {
+        lamport: l as u64,
+        channel: c.unwrap_or_default(),
+    }))
 }
 
 /// The lamport of a stored event of `negotiation`, if there is one.

@@ -137,16 +137,22 @@ impl Workspace {
         body: Body,
     ) -> Result<Event> {
         let kind = body.kind();
-        self.post_with(me, negotiation, kind, |_, heads, lamport| {
-            Ok(EventHeader::new(
-                Some(*negotiation),
-                me.public.device,
-                heads,
-                lamport,
-                now_ms(),
-                &body,
-            ))
-        })
+        self.post_with(
+            me,
+            negotiation,
+            kind,
+            body.channel(),
+            |_, heads, lamport| {
+                Ok(EventHeader::new(
+                    Some(*negotiation),
+                    me.public.device,
+                    heads,
+                    lamport,
+                    now_ms(),
+                    &body,
+                ))
+            },
+        )
     }
 
     /// Signs the header `build` makes from the negotiation's state, heads and next lamport, and
@@ -156,13 +162,15 @@ impl Workspace {
         me: &Identity,
         negotiation: &NegotiationId,
         kind: &str,
+        channel: &str,
         build: impl FnOnce(&NegotiationState, Vec<EventId>, u64) -> Result<EventHeader>,
     ) -> Result<Event> {
         let tx = self.store.write()?;
-        let heads = store::heads(&tx, negotiation)?;
+        let all_heads = store::heads(&tx, negotiation)?;
+        let heads = store::heads_in_view(&tx, negotiation, channel)?;
         let state = match self.cache.take() {
             Some((cached_heads, state))
-                if cached_heads == heads && state.negotiation == *negotiation =>
+                if cached_heads == all_heads && state.negotiation == *negotiation =>
             {
                 state
             }
@@ -172,11 +180,17 @@ impl Workspace {
                     .with_context(|| format!("negotiation {negotiation} cannot be folded"))?
             }
         };
+        let lamport_of = |h: &EventId| -> Result<u64> {
+            store::lamport_of(&tx, negotiation, h)?.context("a head is missing from the store")
+        };
         let mut lamport = 0;
         for h in &heads {
-            let l = store::lamport_of(&tx, negotiation, h)?
-                .context("a head is missing from the store")?;
-            lamport = lamport.max(l + 1);
+            lamport = lamport.max(lamport_of(h)? + 1);
+        }
+        // Folding one more event onto a cached state is exact only when it sorts after all.
+        let mut top = 0;
+        for h in &all_heads {
+            top = top.max(lamport_of(h)?);
         }
         let header = build(&state, heads, lamport)?;
         let event = Event::sign(header, &me.device_key)
@@ -188,9 +202,11 @@ impl Workspace {
         store::insert(&tx, &event, now_ms())?;
         tx.commit()
             .context("cannot commit the event to the database")?;
-        let mut state = state;
-        state.append(&event);
-        self.cache = Some((state.heads.clone(), state));
+        if event.header.lamport > top {
+            let mut state = state;
+            state.append(&event);
+            self.cache = Some((state.heads.clone(), state));
+        }
         tracing::info!(event = %event.id, kind, "event stored");
         Ok(event)
     }
@@ -233,7 +249,7 @@ impl Workspace {
             None => self.start_epoch(me, negotiation, channel, &state)?,
         };
         let kind = content.kind();
-        self.post_with(me, negotiation, kind, |_, heads, lamport| {
+        self.post_with(me, negotiation, kind, channel, |_, heads, lamport| {
             let mut header = EventHeader::new(
                 Some(*negotiation),
                 me.public.device,
@@ -262,7 +278,7 @@ impl Workspace {
         let epoch = state.current_epoch(channel).map_or(0, |(n, _)| n) + 1;
         let devices = state.entitled_devices(channel);
         let body = keys_body(me, state, channel, epoch, &key, devices)?;
-        self.post_with(me, negotiation, "keys", |_, heads, lamport| {
+        self.post_with(me, negotiation, "keys", channel, |_, heads, lamport| {
             let mut header = EventHeader::new(
                 Some(*negotiation),
                 me.public.device,
@@ -315,8 +331,12 @@ impl Workspace {
             };
             let (_, state) = self.load(negotiation)?;
             let body = keys_body(me, &state, channel, epoch, &key, devices.clone())?;
-            posted.push(
-                self.post_with(me, negotiation, "keys", |_, heads, lamport| {
+            posted.push(self.post_with(
+                me,
+                negotiation,
+                "keys",
+                channel,
+                |_, heads, lamport| {
                     let mut header = EventHeader::new(
                         Some(*negotiation),
                         me.public.device,
@@ -327,8 +347,8 @@ impl Workspace {
                     );
                     header.channel = channel.to_string();
                     Ok(header)
-                })?,
-            );
+                },
+            )?);
         }
         Ok(posted)
     }

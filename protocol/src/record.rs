@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::body::Role;
 use crate::cbor::{CborError, Dec, Enc};
-use crate::dag::{check_links, check_time};
+use crate::dag::{ParentInfo, check_links, check_time};
 use crate::event::{Event, EventError, MAX_EVENT_BYTES};
 use crate::ids::{DelegationId, EventId, NegotiationId};
 use crate::state::{FoldError, MemberStatus, NegotiationState, fold};
@@ -87,7 +87,8 @@ pub fn verify_record(bytes: &[u8], now: u64) -> Result<VerifiedRecord, RecordErr
         .map_err(header_err)?;
 
     let mut events: Vec<Event> = Vec::with_capacity(count.min(1 << 16));
-    let mut lamports: std::collections::HashMap<EventId, u64> = std::collections::HashMap::new();
+    let mut lamports: std::collections::HashMap<EventId, ParentInfo> =
+        std::collections::HashMap::new();
     for index in 0..count {
         let wire = d
             .bytes("event", MAX_EVENT_BYTES)
@@ -121,9 +122,15 @@ pub fn verify_record(bytes: &[u8], now: u64) -> Result<VerifiedRecord, RecordErr
             id: event.id.to_hex(),
             source,
         };
-        check_links(&event, named, |p| lamports.get(p).copied()).map_err(fail)?;
+        check_links(&event, named, |p| lamports.get(p).cloned()).map_err(fail)?;
         check_time(&event, now).map_err(fail)?;
-        lamports.insert(event.id, event.header.lamport);
+        lamports.insert(
+            event.id,
+            ParentInfo {
+                lamport: event.header.lamport,
+                channel: event.header.channel.clone(),
+            },
+        );
         events.push(event);
     }
     d.end().map_err(header_err)?;

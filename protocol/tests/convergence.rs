@@ -5,7 +5,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
-use entente_protocol::dag::check_links;
+use entente_protocol::dag::{ParentInfo, check_links};
 use entente_protocol::record::{encode_record, verify_record};
 use entente_protocol::{Body, Event, EventId, Role, fold};
 use proptest::prelude::*;
@@ -139,15 +139,15 @@ proptest! {
         let mut pending = events.clone();
         shuffle(&mut pending, seed);
         // Deliver in the shuffled order, holding back any event whose parents have not arrived.
-        let mut have: BTreeMap<EventId, u64> = BTreeMap::new();
+        let mut have: BTreeMap<EventId, ParentInfo> = BTreeMap::new();
         while !pending.is_empty() {
             let pos = pending
                 .iter()
                 .position(|e| e.header.parents.iter().all(|p| have.contains_key(p)))
                 .expect("some event is deliverable");
             let e = pending.remove(pos);
-            prop_assert_eq!(check_links(&e, neg, |p| have.get(p).copied()), Ok(()));
-            have.insert(e.id, e.header.lamport);
+            prop_assert_eq!(check_links(&e, neg, |p| have.get(p).cloned()), Ok(()));
+            have.insert(e.id, ParentInfo { lamport: e.header.lamport, channel: e.header.channel.clone() });
         }
         prop_assert_eq!(have.len(), events.len());
     }

@@ -3,7 +3,14 @@
 mod common;
 
 use common::*;
-use entente_protocol::dag::{check_links, check_time};
+use entente_protocol::dag::{ParentInfo, check_links, check_time};
+
+fn plenary(lamport: u64) -> ParentInfo {
+    ParentInfo {
+        lamport,
+        channel: "plenary".into(),
+    }
+}
 use entente_protocol::event::{EventHeader, MAX_EVENT_BYTES};
 use entente_protocol::{Body, Event, EventError, Exclusion, MemberStatus, Role, fold};
 
@@ -291,7 +298,7 @@ fn replaying_an_event_into_another_negotiation_is_rejected() {
     let a = charter(&chair, "A");
     let b = charter(&chair, "B");
     let msg = post(&chair, a.id, &[&a], say("for A"), T0 + 1);
-    let err = check_links(&msg, b.id, |_| Some(0)).expect_err("wrong negotiation");
+    let err = check_links(&msg, b.id, |_| Some(plenary(0))).expect_err("wrong negotiation");
     assert!(matches!(err, EventError::WrongNegotiation { .. }));
 }
 
@@ -314,13 +321,24 @@ fn missing_parents_and_wrong_lamports_are_rejected() {
         Err(EventError::ParentMissing { .. })
     ));
     assert!(matches!(
-        check_links(&e, g.id, |_| Some(5)),
+        check_links(&e, g.id, |_| Some(plenary(5))),
         Err(EventError::LamportInconsistent {
             expected: 6,
             got: 1
         })
     ));
-    assert_eq!(check_links(&e, g.id, |_| Some(0)), Ok(()));
+    assert_eq!(check_links(&e, g.id, |_| Some(plenary(0))), Ok(()));
+    // A shared event cannot build on a restricted channel's event.
+    let in_caucus = |_: &entente_protocol::EventId| {
+        Some(ParentInfo {
+            lamport: 0,
+            channel: "caucus".into(),
+        })
+    };
+    assert!(matches!(
+        check_links(&e, g.id, in_caucus),
+        Err(EventError::InvalidHeader(_))
+    ));
 }
 
 #[test]

@@ -53,7 +53,8 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     pub gossipsub: gossipsub::Behaviour,
     pub sync: request_response::Behaviour<SyncCodec>,
-    pub kad: kad::Behaviour<kad::store::MemoryStore>,
+    /// Off in relay-only mode: the DHT would dial members' own addresses.
+    pub kad: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
     pub mdns: Toggle<mdns::tokio::Behaviour>,
     pub relay_client: relay::client::Behaviour,
     pub dcutr: Toggle<dcutr::Behaviour>,
@@ -65,7 +66,7 @@ pub struct Behaviour {
 /// What kind of node to build.
 pub struct SwarmOptions {
     pub mdns: bool,
-    /// Try to upgrade relayed connections to direct ones by hole punching.
+    /// Try to upgrade relayed connections to direct ones by hole punching, and use the DHT.
     pub hole_punching: bool,
     /// Serve as a mediator relay with these limits.
     pub relay: Option<RelayLimits>,
@@ -155,7 +156,7 @@ pub fn build_swarm(key: identity::Keypair, opts: &SwarmOptions) -> Result<Swarm<
                     request_response::Config::default()
                         .with_request_timeout(Duration::from_secs(60)),
                 ),
-                kad,
+                kad: opts.hole_punching.then_some(kad).into(),
                 mdns: mdns.into(),
                 relay_client,
                 dcutr: opts

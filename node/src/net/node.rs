@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use entente_protocol::dag::{check_links, check_time};
+use entente_protocol::dag::{ParentInfo, check_links, check_time, is_shared_channel};
 use entente_protocol::sync::{SyncRequest, SyncResponse, SyncStatus, select_batch};
 use entente_protocol::{
     Body, DeviceId, Event, EventError, EventId, NegotiationId, NegotiationState, SignedCertificate,
@@ -41,7 +41,6 @@ enum Ingest {
 }
 
 struct Negotiation {
-    topic: IdentTopic,
     state: Option<NegotiationState>,
     dirty: bool,
 }
@@ -77,9 +76,16 @@ pub(super) struct Node {
 const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 const ANTI_ENTROPY: Duration = Duration::from_secs(10);
+const FIRST_DIAL_DEFERRAL: Duration = Duration::from_secs(5);
 
-fn topic_for(negotiation: &NegotiationId) -> IdentTopic {
-    IdentTopic::new(format!("entente/negotiation/{negotiation}"))
+/// Shared events (governance and plenary) go to the negotiation's topic; each restricted
+/// channel has a topic of its own, to which only its readers (and relays) subscribe.
+fn topic_for(negotiation: &NegotiationId, channel: &str) -> IdentTopic {
+    if is_shared_channel(channel) {
+        IdentTopic::new(format!("entente/negotiation/{negotiation}"))
+    } else {
+        IdentTopic::new(format!("entente/negotiation/{negotiation}/{channel}"))
+    }
 }
 
 impl Node {
@@ -153,12 +159,6 @@ impl Node {
                 tracing::warn!(%addr, "cannot dial: {e}");
             }
         }
-        let relays: Vec<_> = node.relays.values().cloned().collect();
-        for addr in relays {
-            if let Err(e) = node.swarm.dial(addr.clone()) {
-                tracing::warn!(%addr, "cannot dial relay: {e}");
-            }
-        }
         tracing::info!(peer = %me, negotiations = node.negotiations.len(), "node started");
         Ok(node)
     }
@@ -195,7 +195,7 @@ impl Node {
         if self.negotiations.contains_key(&negotiation) {
             return;
         }
-        let topic = topic_for(&negotiation);
+        let topic = topic_for(&negotiation, entente_protocol::body::PLENARY_CHANNEL);
         if let Err(e) = self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
             tracing::warn!(%negotiation, "cannot subscribe to the negotiation's topic: {e}");
         }
@@ -203,13 +203,65 @@ impl Node {
         self.negotiations.insert(
             negotiation,
             Negotiation {
-                topic,
                 state: None,
                 dirty: true,
             },
         );
         self.wanted.remove(&negotiation);
         tracing::info!(%negotiation, "following negotiation");
+    }
+
+    /// Subscribes to the topics of the restricted channels this node reads (a relay: all of them).
+    fn refresh_subscriptions(&mut self) {
+        let me = self.certificate.as_ref().map(|c| c.certificate.delegation);
+        let is_relay = self.config.relay.is_some();
+        let negs: Vec<_> = self.negotiations.keys().copied().collect();
+        for neg in negs {
+            let Some(state) = self.state(&neg) else {
+                continue;
+            };
+            let channels: Vec<String> = match (is_relay, me) {
+                (true, _) => state.channels.defs.keys().cloned().collect(),
+                (false, Some(d)) => state.channels_of(&d),
+                (false, None) => Vec::new(),
+            };
+            for channel in channels.iter().filter(|c| !is_shared_channel(c)) {
+                let topic = topic_for(&neg, channel);
+                if self.topics.contains_key(&topic.hash()) {
+                    continue;
+                }
+                match self.swarm.behaviour_mut().gossipsub.subscribe(&topic) {
+                    Ok(_) => {
+                        tracing::info!(negotiation = %neg, channel, "following channel");
+                        self.topics.insert(topic.hash(), neg);
+                    }
+                    Err(e) => {
+                        tracing::warn!(channel, "cannot subscribe to the channel's topic: {e}")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The channels a peer may receive events of (`None`: all, for our own relays).
+    fn readable_by(&mut self, peer: &PeerId, request: &SyncRequest) -> Option<HashSet<String>> {
+        if self.relays.contains_key(peer) {
+            return None;
+        }
+        let state = self.state(&request.negotiation)?.clone();
+        let delegation = device_of(peer)
+            .and_then(|d| state.delegation_of(&d))
+            .or_else(|| {
+                request
+                    .certificate
+                    .as_ref()
+                    .map(|c| c.certificate.delegation)
+            });
+        Some(
+            delegation
+                .map(|d| state.channels_of(&d).into_iter().collect())
+                .unwrap_or_default(),
+        )
     }
 
     /// The current state of a negotiation, folded again if events arrived since.
@@ -319,10 +371,10 @@ impl Node {
     }
 
     fn publish(&mut self, negotiation: NegotiationId, event: &Event) {
-        let Some(n) = self.negotiations.get(&negotiation) else {
+        if !self.negotiations.contains_key(&negotiation) {
             return;
-        };
-        let topic = n.topic.clone();
+        }
+        let topic = topic_for(&negotiation, &event.header.channel);
         match self
             .swarm
             .behaviour_mut()
@@ -344,7 +396,7 @@ impl Node {
         &mut self,
         wire: &[u8],
         path: Path,
-        batch: &HashMap<EventId, u64>,
+        batch: &HashMap<EventId, ParentInfo>,
     ) -> Result<Event, Ingest> {
         let event = Event::from_wire(wire).map_err(|e| Ingest::Invalid(e.to_string()))?;
         let neg = event.negotiation();
@@ -364,13 +416,13 @@ impl Node {
         }
         check_time(&event, now_ms()).map_err(|e| Ingest::Invalid(e.to_string()))?;
         let conn = self.store.conn();
-        let lamport_of = |p: &EventId| {
+        let parent = |p: &EventId| {
             batch
                 .get(p)
-                .copied()
-                .or_else(|| store::lamport_of(conn, &neg, p).ok().flatten())
+                .cloned()
+                .or_else(|| store::parent_info(conn, &neg, p).ok().flatten())
         };
-        match check_links(&event, neg, lamport_of) {
+        match check_links(&event, neg, parent) {
             Ok(()) => {}
             Err(EventError::ParentMissing { .. }) => return Err(Ingest::MissingParents(neg)),
             Err(e) => return Err(Ingest::Invalid(e.to_string())),
@@ -437,6 +489,18 @@ impl Node {
     // ----- gossip -----------------------------------------------------------------------------
 
     fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
+        // An event travels on its own channel's topic: on any other it would reach peers who
+        // must not receive it.
+        if let Ok(e) = Event::from_wire(&message.data)
+            && topic_for(&e.negotiation(), &e.header.channel).hash() != message.topic
+        {
+            self.punish(source, "event published on the wrong topic");
+            self.swarm
+                .behaviour_mut()
+                .gossipsub
+                .report_message_validation_result(&id, &source, MessageAcceptance::Reject);
+            return;
+        }
         let expected = self.topics.get(&message.topic).copied();
         let outcome = self.ingest(&message.data, Path::Gossip);
         let acceptance = match outcome {
@@ -521,7 +585,7 @@ impl Node {
     ) {
         let status = self.may_serve(&peer, &request);
         let response = if status == SyncStatus::Ok {
-            match self.batch_for(&request) {
+            match self.batch_for(&peer, &request) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!("cannot answer a sync request: {e:#}");
@@ -556,7 +620,8 @@ impl Node {
         }
     }
 
-    fn batch_for(&mut self, request: &SyncRequest) -> Result<SyncResponse> {
+    fn batch_for(&mut self, peer: &PeerId, request: &SyncRequest) -> Result<SyncResponse> {
+        let readable = self.readable_by(peer, request);
         let conn = self.store.conn();
         let mut known = HashSet::new();
         for head in &request.heads {
@@ -565,7 +630,16 @@ impl Node {
             }
         }
         let events = store::events(conn, &request.negotiation)?;
-        let wires: Vec<(EventId, Vec<u8>)> = events.iter().map(|e| (e.id, e.to_wire())).collect();
+        // Restricted channels go only to their readers; their events never appear among the
+        // ancestors of a shared event, so what is sent is still complete for the receiver.
+        let wires: Vec<(EventId, Vec<u8>)> = events
+            .iter()
+            .filter(|e| {
+                let c = &e.header.channel;
+                is_shared_channel(c) || readable.as_ref().is_none_or(|r| r.contains(c))
+            })
+            .map(|e| (e.id, e.to_wire()))
+            .collect();
         let (batch, more) = select_batch(wires.iter().map(|(id, w)| (*id, w.as_slice())), &known);
         Ok(SyncResponse {
             status: SyncStatus::Ok,
@@ -598,7 +672,13 @@ impl Node {
         for wire in &response.events {
             match self.check(wire, Path::Sync, &lamports) {
                 Ok(event) => {
-                    lamports.insert(event.id, event.header.lamport);
+                    lamports.insert(
+                        event.id,
+                        ParentInfo {
+                            lamport: event.header.lamport,
+                            channel: event.header.channel.clone(),
+                        },
+                    );
                     accepted.push(event);
                 }
                 Err(Ingest::Duplicate | Ingest::NotOurs | Ingest::Stored(_)) => {}
@@ -676,6 +756,7 @@ impl Node {
             }
         }
         self.listen_via_relays();
+        self.refresh_subscriptions();
         self.dial_missing_members(now);
         // Negotiations we are joining are asked for at every round until they arrive.
         let wanted: Vec<_> = self.wanted.iter().copied().collect();
@@ -735,6 +816,16 @@ impl Node {
             if self.connected.contains_key(&peer) || self.blocked.contains(&peer) {
                 continue;
             }
+            // When two members dial each other at once over a relay, two circuits form and hole
+            // punching fails on both: the member with the higher id lets the other dial first.
+            if !self.backoff.contains_key(&peer)
+                && self.me > peer
+                && !self.relays.contains_key(&peer)
+            {
+                self.backoff
+                    .insert(peer, (now + FIRST_DIAL_DEFERRAL, BACKOFF_START));
+                continue;
+            }
             let (next, delay) = self
                 .backoff
                 .get(&peer)
@@ -762,10 +853,14 @@ impl Node {
             }
             if addrs.is_empty() && !self.config.relay_only {
                 // Ask the DHT (our connected peers) where the member is.
-                self.swarm.behaviour_mut().kad.get_closest_peers(peer);
+                if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                    kad.get_closest_peers(peer);
+                }
                 continue;
             }
+            // A pending dial elsewhere (the DHT's, say) must not hold up this one.
             let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
+                .condition(libp2p::swarm::dial_opts::PeerCondition::Disconnected)
                 .addresses(addrs)
                 .build();
             if let Err(e) = self.swarm.dial(opts) {
@@ -840,8 +935,8 @@ impl Node {
                 let _ = tx.send(self.connected.keys().copied().collect());
             }
             Control::PublishRaw(negotiation, bytes) => {
-                if let Some(n) = self.negotiations.get(&negotiation) {
-                    let topic = n.topic.clone();
+                if self.negotiations.contains_key(&negotiation) {
+                    let topic = topic_for(&negotiation, entente_protocol::body::PLENARY_CHANNEL);
                     if let Err(e) = self.swarm.behaviour_mut().gossipsub.publish(topic, bytes) {
                         tracing::warn!("raw publish failed: {e}");
                     }
@@ -882,8 +977,19 @@ impl Node {
                 {
                     self.swarm.add_external_address(address.clone());
                 }
+                let first = self.listen_addrs.is_empty();
                 self.listen_addrs.push(address);
                 self.write_node_file();
+                // Dial relays once a listening socket exists, so the dial reuses its port (which
+                // hole punching relies on).
+                if first {
+                    let relays: Vec<_> = self.relays.values().cloned().collect();
+                    for addr in relays {
+                        if let Err(e) = self.swarm.dial(addr.clone()) {
+                            tracing::warn!(%addr, "cannot dial relay: {e}");
+                        }
+                    }
+                }
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id, endpoint, ..
@@ -962,10 +1068,9 @@ impl Node {
                 if self.admitted.contains(&peer_id) && !self.config.relay_only =>
             {
                 for addr in &info.listen_addrs {
-                    self.swarm
-                        .behaviour_mut()
-                        .kad
-                        .add_address(&peer_id, addr.clone());
+                    if let Some(kad) = self.swarm.behaviour_mut().kad.as_mut() {
+                        kad.add_address(&peer_id, addr.clone());
+                    }
                     self.remember(&peer_id, addr);
                 }
             }
