@@ -3,3 +3,4 @@
 mod encryption;
 mod gating;
 mod mesh;
+mod proximity;
