@@ -6,15 +6,18 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::*;
+use entente_protocol::envelope::{self, EnvelopeContext, EpochKey, sealing_public};
+use entente_protocol::event::EventHeader;
 use entente_protocol::record::{encode_record, verify_record};
-use entente_protocol::{Event, Role, fingerprint, fold};
+use entente_protocol::sealed;
+use entente_protocol::{Body, Event, Role, fingerprint, fold};
 
 const SPEC: &str = include_str!("../SPEC.md");
 
 /// `name: value` lines of the fenced blocks after the "Test vectors" heading.
 fn spec_vectors() -> BTreeMap<String, String> {
     let section = SPEC
-        .split("## 9. Test vectors")
+        .split("## 11. Test vectors")
         .nth(1)
         .expect("SPEC.md has a Test vectors section");
     let mut out = BTreeMap::new();
@@ -66,6 +69,59 @@ fn computed_vectors() -> BTreeMap<String, String> {
         put(&format!("{name}.wire"), hex::encode(e.to_wire()));
         put(&format!("{name}.id"), e.id.to_hex());
     }
+    // Envelope and sealed content (SPEC.md sections 9 and 10).
+    let key = EpochKey([0x44; 32]);
+    let ctx = EnvelopeContext {
+        negotiation: events[0].id,
+        channel: "plenary",
+        epoch: 1,
+        recipient: b.device(),
+    };
+    let sealed_to_b = envelope::seal(
+        &[0x11; 32],
+        &sealing_public(&[0x22; 32]),
+        &ctx,
+        &key,
+        [0x33; 32],
+    )
+    .expect("seals");
+    assert_eq!(
+        envelope::open(
+            &[0x22; 32],
+            &sealing_public(&[0x11; 32]),
+            &ctx,
+            &sealed_to_b
+        ),
+        Ok(key.clone())
+    );
+    put(
+        "envelope.sender_public",
+        sealing_public(&[0x11; 32]).to_hex(),
+    );
+    put(
+        "envelope.recipient_public",
+        sealing_public(&[0x22; 32]).to_hex(),
+    );
+    put("envelope.key_id", hex::encode(key.id()));
+    put("envelope.message", hex::encode(&sealed_to_b));
+    let content = Body::Message {
+        text: "Bonjour — مرحبا".into(),
+    };
+    let mut header = EventHeader::new(
+        Some(events[0].id),
+        b.device(),
+        vec![events[2].id],
+        3,
+        T0 + 3000,
+        &content,
+    );
+    header.epoch = 1;
+    sealed::seal_into(&mut header, &content, &key, [0x55; 24]).expect("seals");
+    let sealed_event = Event::sign(header, &b.device_key).expect("signs");
+    assert_eq!(sealed::open(&sealed_event.header, &key), Ok(content));
+    put("sealed.header", hex::encode(sealed_event.header_bytes()));
+    put("sealed.id", sealed_event.id.to_hex());
+
     let state = fold(&events).expect("folds");
     put(
         "record.bundle",
