@@ -174,9 +174,35 @@ async fn relays_and_outsiders_never_see_plaintext_and_removal_and_history_work()
         "shared history is readable"
     );
 
-    // A member with an empty store catches up on the whole log from the relay alone and reads
+    // A member with an empty store catches up on a long log from the relay alone and reads
     // everything it is entitled to.
+    let mut ws = chair.workspace()?;
+    for i in 0..150 {
+        ws.post_content(
+            &chair.identity,
+            &neg,
+            "plenary",
+            Body::Note {
+                text: format!("minute {i}"),
+            },
+        )?;
+    }
+    drop(ws);
+    converge(&[&chair, &bee, &dee], &neg, LIMIT).await?;
     let bee_reads = bee.texts(&neg, "plenary");
+    assert!(bee_reads.len() > 150);
+    let everything = chair.event_ids(&neg).len();
+    eventually(LIMIT, || async {
+        let n = entente_node::workspace::Workspace::open(&relay_home)?
+            .load(&neg)?
+            .0
+            .len();
+        if n < everything {
+            bail!("the relay holds {n} of {everything} events");
+        }
+        Ok(())
+    })
+    .await?;
     chair.stop().await?;
     dee.stop().await?;
     bee.stop().await?;
