@@ -321,6 +321,10 @@ pub struct SayArgs {
     /// restricted channel's name
     #[arg(long, default_value = "plenary")]
     pub channel: String,
+    /// Distribution label instead of a channel: general (plenary), limited (no observers), or
+    /// restricted (with --channel NAME)
+    #[arg(long, value_enum)]
+    pub distribution: Option<Distribution>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -335,6 +339,9 @@ pub struct NoteArgs {
     /// Channel of the note (see `say --channel`)
     #[arg(long, default_value = "plenary")]
     pub channel: String,
+    /// Distribution label (see `say --distribution`)
+    #[arg(long, value_enum)]
+    pub distribution: Option<Distribution>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -370,6 +377,32 @@ pub struct VerifyArgs {
     pub json: bool,
 }
 
+/// Distribution labels of UN practice, and the channel each one means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Distribution {
+    General,
+    Limited,
+    Restricted,
+}
+
+impl Distribution {
+    /// The channel content with this label goes to, given the `--channel` option.
+    pub fn channel(self, channel: &str) -> Result<String, String> {
+        match (self, channel) {
+            (Distribution::General, "plenary") => Ok("plenary".into()),
+            (Distribution::Limited, "plenary" | "limited") => Ok("limited".into()),
+            (Distribution::Restricted, "plenary" | "limited") => {
+                Err("--distribution restricted needs --channel NAME of a restricted channel".into())
+            }
+            (Distribution::Restricted, name) => Ok(name.into()),
+            (label, name) => Err(format!(
+                "--distribution {label:?} does not go with --channel {name}"
+            )
+            .to_lowercase()),
+        }
+    }
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     s.parse()
         .map_err(|e: entente_protocol::body::BodyError| e.to_string())
@@ -384,4 +417,27 @@ fn parse_delegation(s: &str) -> Result<DelegationId, String> {
     s.parse().map_err(|_| {
         "expected a delegation id: 64 hex characters, as `entente id` prints it".to_string()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Distribution;
+
+    #[test]
+    fn distribution_labels_choose_the_channel() {
+        assert_eq!(
+            Distribution::General.channel("plenary").as_deref(),
+            Ok("plenary")
+        );
+        assert_eq!(
+            Distribution::Limited.channel("plenary").as_deref(),
+            Ok("limited")
+        );
+        assert_eq!(
+            Distribution::Restricted.channel("caucus").as_deref(),
+            Ok("caucus")
+        );
+        assert!(Distribution::Restricted.channel("plenary").is_err());
+        assert!(Distribution::General.channel("caucus").is_err());
+    }
 }

@@ -281,11 +281,20 @@ pub fn leave(home: &Home, args: &LeaveArgs) -> Result<()> {
     report_posted(&event, args.json, "Left the negotiation")
 }
 
+/// The channel named by `--channel` and `--distribution`.
+fn target_channel(channel: &str, distribution: Option<crate::cli::Distribution>) -> Result<String> {
+    match distribution {
+        None => Ok(channel.to_string()),
+        Some(d) => d.channel(channel).map_err(anyhow::Error::msg),
+    }
+}
+
 pub fn say(home: &Home, args: &SayArgs) -> Result<()> {
+    let channel = target_channel(&args.channel, args.distribution)?;
     let (mut ws, me, neg) = open_for_posting(home, &args.negotiation)?;
     if !args.stdin {
         let text = args.text.clone().context("nothing to say")?;
-        let event = ws.post_content(&me, &neg, &args.channel, Body::Message { text })?;
+        let event = ws.post_content(&me, &neg, &channel, Body::Message { text })?;
         return report_posted(&event, args.json, "Said");
     }
     // One event per line; each id is printed only after its transaction committed, so whoever
@@ -296,7 +305,7 @@ pub fn say(home: &Home, args: &SayArgs) -> Result<()> {
         if text.trim().is_empty() {
             continue;
         }
-        let event = ws.post_content(&me, &neg, &args.channel, Body::Message { text })?;
+        let event = ws.post_content(&me, &neg, &channel, Body::Message { text })?;
         let mut out = stdout.lock();
         if args.json {
             writeln!(out, "{}", json!({"event": event.id}))?;
@@ -309,11 +318,12 @@ pub fn say(home: &Home, args: &SayArgs) -> Result<()> {
 }
 
 pub fn note(home: &Home, args: &NoteArgs) -> Result<()> {
+    let channel = target_channel(&args.channel, args.distribution)?;
     let (mut ws, me, neg) = open_for_posting(home, &args.negotiation)?;
     let event = ws.post_content(
         &me,
         &neg,
-        &args.channel,
+        &channel,
         Body::Note {
             text: args.text.clone(),
         },
