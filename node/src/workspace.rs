@@ -278,7 +278,21 @@ impl Workspace {
         let epoch = state.current_epoch(channel).map_or(0, |(n, _)| n) + 1;
         let devices = state.entitled_devices(channel);
         let body = keys_body(me, state, channel, epoch, &key, devices)?;
-        self.post_with(me, negotiation, "keys", channel, |_, heads, lamport| {
+        self.post_in_channel(me, negotiation, channel, body)?;
+        tracing::info!(channel, epoch, "started a new key epoch");
+        Ok((epoch, key))
+    }
+
+    /// Posts a body that travels in a channel chosen by the caller (key events).
+    fn post_in_channel(
+        &mut self,
+        me: &Identity,
+        negotiation: &NegotiationId,
+        channel: &str,
+        body: Body,
+    ) -> Result<Event> {
+        let kind = body.kind();
+        self.post_with(me, negotiation, kind, channel, |_, heads, lamport| {
             let mut header = EventHeader::new(
                 Some(*negotiation),
                 me.public.device,
@@ -289,9 +303,7 @@ impl Workspace {
             );
             header.channel = channel.to_string();
             Ok(header)
-        })?;
-        tracing::info!(channel, epoch, "started a new key epoch");
-        Ok((epoch, key))
+        })
     }
 
     /// The chair shares a channel's earlier epochs with a delegation's devices (history).
@@ -331,24 +343,7 @@ impl Workspace {
             };
             let (_, state) = self.load(negotiation)?;
             let body = keys_body(me, &state, channel, epoch, &key, devices.clone())?;
-            posted.push(self.post_with(
-                me,
-                negotiation,
-                "keys",
-                channel,
-                |_, heads, lamport| {
-                    let mut header = EventHeader::new(
-                        Some(*negotiation),
-                        me.public.device,
-                        heads,
-                        lamport,
-                        now_ms(),
-                        &body,
-                    );
-                    header.channel = channel.to_string();
-                    Ok(header)
-                },
-            )?);
+            posted.push(self.post_in_channel(me, negotiation, channel, body)?);
         }
         Ok(posted)
     }

@@ -199,6 +199,32 @@ impl Member {
         self.node.as_ref().expect("node is running")
     }
 
+    /// Waits until this member's store holds the negotiation.
+    pub async fn await_negotiation(&self, negotiation: &NegotiationId) -> Result<()> {
+        eventually(Duration::from_secs(40), || async {
+            match self.state(negotiation) {
+                Some(_) => Ok(()),
+                None => bail!("{} has not received the negotiation", self.name),
+            }
+        })
+        .await
+    }
+
+    /// Joins like an invitee: starts a node that knows only the inviter's address, fetches the
+    /// negotiation from it, and posts the join (the inviter must have accredited this member).
+    pub async fn join_through(
+        &mut self,
+        inviter: &Member,
+        negotiation: &NegotiationId,
+    ) -> Result<Event> {
+        self.config.peers = vec![inviter.addrs().await?[0].clone()];
+        self.config.follow = vec![*negotiation];
+        self.config.trusted = [inviter.peer_id()].into();
+        self.start().await?;
+        self.await_negotiation(negotiation).await?;
+        self.join(negotiation)
+    }
+
     /// Listen addresses of the running node (waits until it has one).
     pub async fn addrs(&self) -> Result<Vec<Multiaddr>> {
         eventually(Duration::from_secs(10), || async {

@@ -211,6 +211,15 @@ impl Node {
         tracing::info!(%negotiation, "following negotiation");
     }
 
+    /// Negotiations held, and those being fetched by invitation.
+    fn followed(&self) -> Vec<NegotiationId> {
+        self.negotiations
+            .keys()
+            .chain(self.wanted.iter())
+            .copied()
+            .collect()
+    }
+
     /// Subscribes to the topics of the restricted channels this node reads (a relay: all of them).
     fn refresh_subscriptions(&mut self) {
         let me = self.certificate.as_ref().map(|c| c.certificate.delegation);
@@ -315,13 +324,7 @@ impl Node {
         self.probation.remove(&peer);
         if self.admitted.insert(peer) {
             tracing::info!(%peer, "peer admitted");
-            let negs: Vec<_> = self
-                .negotiations
-                .keys()
-                .chain(self.wanted.iter())
-                .copied()
-                .collect();
-            for n in negs {
+            for n in self.followed() {
                 self.request_sync(peer, n);
             }
         }
@@ -769,12 +772,7 @@ impl Node {
         if now.duration_since(self.last_anti_entropy) >= ANTI_ENTROPY {
             self.last_anti_entropy = now;
             let peers: Vec<_> = self.admitted.iter().copied().collect();
-            let negs: Vec<_> = self
-                .negotiations
-                .keys()
-                .chain(self.wanted.iter())
-                .copied()
-                .collect();
+            let negs = self.followed();
             for p in &peers {
                 for n in &negs {
                     self.request_sync(*p, *n);

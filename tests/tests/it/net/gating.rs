@@ -20,24 +20,13 @@ async fn outsiders_are_disconnected_and_forgers_are_cut_off() -> Result<()> {
     chair.accredit(&neg, &bee)?;
     chair.accredit(&neg, &cee)?;
     chair.start().await?;
-    let chair_addr = chair.addrs().await?[0].clone();
-    for m in [&mut bee, &mut cee, &mut outsider] {
-        // The outsider behaves like an invitee too, but nobody accredited it.
-        m.config.peers = vec![chair_addr.clone()];
-        m.config.follow = vec![neg];
-        m.config.trusted = [chair.peer_id()].into();
-        m.start().await?;
-    }
-    for m in [&bee, &cee] {
-        eventually(LIMIT, || async {
-            match m.state(&neg) {
-                Some(_) => Ok(()),
-                None => bail!("{} has not received the negotiation", m.name),
-            }
-        })
-        .await?;
-        m.join(&neg)?;
-    }
+    bee.join_through(&chair, &neg).await?;
+    cee.join_through(&chair, &neg).await?;
+    // The outsider behaves like an invitee too, but nobody accredited it.
+    outsider.config.peers = vec![chair.addrs().await?[0].clone()];
+    outsider.config.follow = vec![neg];
+    outsider.config.trusted = [chair.peer_id()].into();
+    outsider.start().await?;
     converge(&[&chair, &bee, &cee], &neg, LIMIT).await?;
 
     // The outsider's connection is closed once its probation ends, and it learned nothing.

@@ -21,25 +21,10 @@ async fn five_members_converge_catch_up_and_heal_a_partition() -> Result<()> {
         chair.accredit(&neg, o)?;
     }
     chair.start().await?;
-    let chair_addr = chair.addrs().await?[0].clone();
-
     // The others hold nothing yet: like an invitation, they know the chair's address and fetch
     // the negotiation from it, then join.
     for o in &mut others {
-        o.config.peers = vec![chair_addr.clone()];
-        o.config.follow = vec![neg];
-        o.config.trusted = [chair.peer_id()].into();
-        o.start().await?;
-    }
-    for o in &others {
-        eventually(LIMIT, || async {
-            match o.state(&neg) {
-                Some(_) => Ok(()),
-                None => bail!("{} has not received the negotiation", o.name),
-            }
-        })
-        .await?;
-        o.join(&neg)?;
+        o.join_through(&chair, &neg).await?;
     }
     {
         let all: Vec<&Member> = std::iter::once(&chair).chain(others.iter()).collect();

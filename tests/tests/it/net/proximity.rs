@@ -18,23 +18,8 @@ async fn each_party_holds_only_its_own_proximity_channel() -> Result<()> {
     mediator.accredit(&neg, &north)?;
     mediator.accredit(&neg, &south)?;
     mediator.start().await?;
-    let addr = mediator.addrs().await?[0].clone();
-    for m in [&mut north, &mut south] {
-        m.config.peers = vec![addr.clone()];
-        m.config.follow = vec![neg];
-        m.config.trusted = [mediator.peer_id()].into();
-        m.start().await?;
-    }
-    for m in [&north, &south] {
-        eventually(LIMIT, || async {
-            match m.state(&neg) {
-                Some(_) => Ok(()),
-                None => bail!("{} has not received the negotiation", m.name),
-            }
-        })
-        .await?;
-        m.join(&neg)?;
-    }
+    north.join_through(&mediator, &neg).await?;
+    south.join_through(&mediator, &neg).await?;
     converge(&[&mediator, &north, &south], &neg, LIMIT).await?;
     for (name, party) in [("prox-north", &north), ("prox-south", &south)] {
         mediator.post(
