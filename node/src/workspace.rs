@@ -276,10 +276,26 @@ impl Workspace {
     ) -> Result<(u64, EpochKey)> {
         let key = EpochKey(random()?);
         let epoch = state.current_epoch(channel).map_or(0, |(n, _)| n) + 1;
-        let devices = state.entitled_devices(channel);
-        let body = keys_body(me, state, channel, epoch, &key, devices)?;
-        self.post_in_channel(me, negotiation, channel, body)?;
-        tracing::info!(channel, epoch, "started a new key epoch");
+        let devices: Vec<_> = state.entitled_devices(channel).into_iter().collect();
+        // One event holds about 380 envelopes within the 64 KiB limit: a large conference's key
+        // goes out as the defining event and shares of the same epoch.
+        for chunk in devices.chunks(ENVELOPES_PER_EVENT) {
+            let body = keys_body(
+                me,
+                state,
+                channel,
+                epoch,
+                &key,
+                chunk.iter().copied().collect(),
+            )?;
+            self.post_in_channel(me, negotiation, channel, body)?;
+        }
+        tracing::info!(
+            channel,
+            epoch,
+            devices = devices.len(),
+            "started a new key epoch"
+        );
         Ok((epoch, key))
     }
 
@@ -391,6 +407,9 @@ impl Workspace {
         })
     }
 }
+
+/// Envelopes per key event: 300 of about 170 bytes stay well under the 64 KiB event limit.
+const ENVELOPES_PER_EVENT: usize = 300;
 
 fn random<const N: usize>() -> Result<[u8; N]> {
     let mut b = [0u8; N];

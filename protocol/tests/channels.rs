@@ -431,3 +431,47 @@ fn a_newcomer_reads_earlier_history_only_when_the_chair_shares_it() {
     assert_eq!(verdict(wrong_key.id), Some(Exclusion::EpochConflict));
     assert_eq!(state.current_epoch("plenary").map(|(n, _)| n), Some(2));
 }
+
+#[test]
+fn an_epoch_can_be_sent_in_parts_to_the_devices_entitled_when_it_began() {
+    // A large conference's key does not fit one event: it goes out as a defining event and
+    // shares of the same epoch, which any reader may send to devices entitled at the start.
+    let (chair, a, c) = (actor(1), actor(2), actor(3));
+    let g = charter(&chair, "Large");
+    let n = g.id;
+    let mut log = vec![g];
+    for who in [&a, &c] {
+        let e = simple(
+            &chair,
+            n,
+            log.last().expect("e"),
+            accredit(who, Role::Delegation, "x"),
+        );
+        log.push(e);
+        let e = simple(who, n, log.last().expect("e"), who.join_body());
+        log.push(e);
+    }
+    let k = EpochKey([3; 32]);
+    let first = keys_event(
+        &a,
+        2,
+        n,
+        log.last().expect("e"),
+        "plenary",
+        1,
+        &k,
+        &[&chair, &a],
+    );
+    log.push(first);
+    let rest = keys_event(&a, 2, n, log.last().expect("e"), "plenary", 1, &k, &[&c]);
+    log.push(rest.clone());
+    let state = fold(&log).expect("folds");
+    let entry = state
+        .entries
+        .iter()
+        .find(|e| e.id == rest.id)
+        .expect("entry");
+    assert_eq!(entry.excluded, None);
+    let (_, epoch) = state.current_epoch("plenary").expect("epoch");
+    assert!(epoch.holders.contains(&c.device()));
+}
