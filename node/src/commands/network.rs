@@ -303,7 +303,7 @@ pub fn join_by_token(home: &Home, args: &JoinArgs) -> Result<()> {
             )?)
         };
         if let Some(e) = &event {
-            let confirmed = tokio::time::timeout(limit, node.confirm(neg, e.id)).await;
+            let confirmed = tokio::time::timeout(limit, node.confirm(neg, e.id, inviter)).await;
             if confirmed.is_err() {
                 tracing::warn!(
                     "the inviter has not confirmed the join yet; it will get it at the next sync"

@@ -106,8 +106,8 @@ pub(crate) enum Control {
     Dial(Multiaddr),
     Block(PeerId),
     Unblock(PeerId),
-    /// Resolve once some peer's heads include the event (it has the event).
-    Confirm(NegotiationId, EventId, oneshot::Sender<()>),
+    /// Resolve once the given peer's heads include the event (it has the event).
+    Confirm(NegotiationId, EventId, PeerId, oneshot::Sender<()>),
     DirectConnections(oneshot::Sender<Vec<PeerId>>),
     Connected(oneshot::Sender<Vec<PeerId>>),
     /// Publish bytes as they are on a negotiation's topic (hostile-peer tests).
@@ -183,9 +183,14 @@ impl NodeHandle {
             .context("the node has stopped")
     }
 
-    /// Waits until some peer holds `event`.
-    pub async fn confirm(&self, negotiation: NegotiationId, event: EventId) -> Result<()> {
-        self.ask(|tx| Control::Confirm(negotiation, event, tx))
+    /// Waits until `peer` holds `event`.
+    pub async fn confirm(
+        &self,
+        negotiation: NegotiationId,
+        event: EventId,
+        peer: PeerId,
+    ) -> Result<()> {
+        self.ask(|tx| Control::Confirm(negotiation, event, peer, tx))
             .await
     }
 

@@ -69,7 +69,7 @@ pub(super) struct Node {
     listen_addrs: Vec<Multiaddr>,
     relay_listening: HashSet<PeerId>,
     last_arrival: i64,
-    confirms: Vec<(NegotiationId, EventId, oneshot::Sender<()>)>,
+    confirms: Vec<(NegotiationId, EventId, PeerId, oneshot::Sender<()>)>,
     last_anti_entropy: Instant,
 }
 
@@ -707,7 +707,7 @@ impl Node {
         if stored > 0 {
             tracing::info!(%peer, %negotiation, stored, "synced events");
         }
-        self.resolve_confirms(negotiation, &response.heads);
+        self.resolve_confirms(peer, negotiation, &response.heads);
         let conn = self.store.conn();
         let lacking = response
             .heads
@@ -721,7 +721,7 @@ impl Node {
     }
 
     /// Tells the waiters whose event one of these heads is, or descends from.
-    fn resolve_confirms(&mut self, negotiation: NegotiationId, heads: &[EventId]) {
+    fn resolve_confirms(&mut self, peer: PeerId, negotiation: NegotiationId, heads: &[EventId]) {
         if self.confirms.is_empty() {
             return;
         }
@@ -734,9 +734,9 @@ impl Node {
         }
         let (done, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.confirms)
             .into_iter()
-            .partition(|(n, e, _)| *n == negotiation && seen.contains(e));
+            .partition(|(n, e, p, _)| *p == peer && *n == negotiation && seen.contains(e));
         self.confirms = keep;
-        for (_, _, tx) in done {
+        for (_, _, _, tx) in done {
             let _ = tx.send(());
         }
     }
@@ -761,6 +761,11 @@ impl Node {
         self.listen_via_relays();
         self.refresh_subscriptions();
         self.dial_missing_members(now);
+        // Someone waits to know that a peer holds an event: ask that peer again.
+        let waiting: Vec<_> = self.confirms.iter().map(|(n, _, p, _)| (*p, *n)).collect();
+        for (p, n) in waiting {
+            self.request_sync(p, n);
+        }
         // Negotiations we are joining are asked for at every round until they arrive.
         let wanted: Vec<_> = self.wanted.iter().copied().collect();
         let peers: Vec<_> = self.admitted.iter().copied().collect();
@@ -954,8 +959,8 @@ impl Node {
                 self.backoff.remove(&peer);
                 self.swarm.behaviour_mut().blocked.unblock_peer(peer);
             }
-            Control::Confirm(negotiation, event, tx) => {
-                self.confirms.push((negotiation, event, tx));
+            Control::Confirm(negotiation, event, peer, tx) => {
+                self.confirms.push((negotiation, event, peer, tx));
                 let peers: Vec<_> = self.admitted.iter().copied().collect();
                 for p in peers {
                     self.request_sync(p, negotiation);
@@ -1030,7 +1035,7 @@ impl Node {
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
             _ => {}
         }
-        self.confirms.retain(|(_, _, tx)| !tx.is_closed());
+        self.confirms.retain(|(_, _, _, tx)| !tx.is_closed());
     }
 
     fn on_behaviour_event(&mut self, event: BehaviourEvent) {

@@ -61,6 +61,13 @@ fn relay_and_three_delegations_invite_join_talk_and_use_the_mailbox() {
         delegations.push(node);
     }
     let (bolivia, canada) = (&delegations[0], &delegations[1]);
+    // `join` returns once the inviter holds the join: the chair knows both devices.
+    let active = chair
+        .members(&negotiation)
+        .iter()
+        .filter(|m| m["status"] == "active")
+        .count();
+    assert_eq!(active, 3, "{:?}", chair.members(&negotiation));
 
     // A message said on the chair's node appears in Canada's log within seconds, and back.
     chair.say(&negotiation, "The chair opens the session");
