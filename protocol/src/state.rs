@@ -151,6 +151,8 @@ pub struct Entry {
     pub delegation: Option<DelegationId>,
     /// `None`: included in the state.
     pub excluded: Option<Exclusion>,
+    /// In a shared channel (governance or plenary): every member holds it.
+    pub shared: bool,
 }
 
 /// Why a set of events does not make a negotiation at all.
@@ -238,6 +240,7 @@ impl NegotiationState {
                 id: event.id,
                 delegation: Some(cert.delegation),
                 excluded: None,
+                shared: true,
             }],
             heads: Vec::new(),
             channels: Default::default(),
@@ -281,6 +284,7 @@ impl NegotiationState {
             id: event.id,
             delegation: self.devices.get(&event.header.author).copied(),
             excluded: None,
+            shared: crate::dag::is_shared_channel(&event.header.channel),
         };
         match self.authorize_and_apply(event) {
             Ok(Some(delegation)) => entry.delegation = Some(delegation),
@@ -574,8 +578,11 @@ impl NegotiationState {
                 e.bytes(d.as_bytes());
             }
         }
-        e.array(self.entries.len());
-        for entry in &self.entries {
+        // Only shared events: members who read different restricted channels hold different
+        // sets of events, yet must be able to compare states in one line.
+        let shared: Vec<&Entry> = self.entries.iter().filter(|e| e.shared).collect();
+        e.array(shared.len());
+        for entry in shared {
             e.array(2)
                 .bytes(entry.id.as_bytes())
                 .u64(entry.excluded.map_or(0, Exclusion::code));

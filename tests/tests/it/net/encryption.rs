@@ -115,6 +115,54 @@ async fn relays_and_outsiders_never_see_plaintext_and_removal_and_history_work()
         "plaintext in the relay's files"
     );
 
+    // A caucus of the chair and Bee: Cee (a member, not in the caucus) never receives it, and the
+    // relay holds it sealed.
+    chair.post(
+        &neg,
+        Body::Channel {
+            name: "caucus".into(),
+            members: vec![bee.identity.public.delegation],
+        },
+    )?;
+    let caucus_marker = "MARKER-caucus-91b7";
+    chair.say_in(&neg, "caucus", caucus_marker)?;
+    eventually(LIMIT, || async {
+        if bee
+            .texts(&neg, "caucus")
+            .contains(&caucus_marker.to_string())
+        {
+            Ok(())
+        } else {
+            bail!("Bee has not read the caucus yet")
+        }
+    })
+    .await?;
+    eventually(LIMIT, || async {
+        let ws = entente_node::workspace::Workspace::open(&relay_home)?;
+        let held = ws.load(&neg)?.0;
+        if held
+            .iter()
+            .any(|e| e.header.channel == "caucus" && e.header.kind == "sealed")
+        {
+            Ok(())
+        } else {
+            bail!("the relay has not stored the caucus message")
+        }
+    })
+    .await?;
+    converge(&[&chair, &bee], &neg, LIMIT).await?;
+    assert!(
+        !contains(&home_bytes(relay_home.root()), caucus_marker),
+        "caucus plaintext at the relay"
+    );
+    let cee_events = cee.workspace()?.load(&neg)?.0;
+    assert!(
+        cee_events.iter().all(|e| e.header.channel != "caucus"),
+        "Cee received caucus traffic"
+    );
+    assert!(!contains(&home_bytes(cee.home.root()), caucus_marker));
+    assert!(cee.texts(&neg, "caucus").is_empty());
+
     // Cee is removed; what is said afterwards is sealed with a key Cee was never sent.
     chair.post(
         &neg,
@@ -138,6 +186,22 @@ async fn relays_and_outsiders_never_see_plaintext_and_removal_and_history_work()
     assert!(
         cee.texts(&neg, "plenary").contains(&marker.to_string()),
         "it still reads what it was sent"
+    );
+    // ... and is told why, rather than seeing a gap.
+    let (events, state) = cee.workspace()?.load(&neg)?;
+    let ring = entente_protocol::keyring::Keyring::open(
+        &state,
+        &events,
+        &cee.identity.public.device,
+        &cee.identity.sealing_secret,
+    );
+    let unreadable: Vec<_> = entente_node::render::log_entries(&events, &state, Some(&ring))
+        .into_iter()
+        .filter_map(|e| e.unreadable)
+        .collect();
+    assert!(
+        unreadable.iter().any(|why| why.contains("no key")),
+        "the removed member's log must say why it cannot read: {unreadable:?}"
     );
 
     // A delegation accredited later reads from its own epoch on, and earlier history only after
