@@ -62,6 +62,7 @@ step "Three delegations are invited with tokens, join over the network and go on
 for d in France Egypt Brazil; do
   "$entente" --home "$work/$d" init --name "$d" >/dev/null
   ID=$("$entente" --home "$work/$d" id --json | field delegation)
+  [ "$d" = France ] && FRANCE_ID=$ID
   TOKEN=$("$entente" --home "$work/chair" invite "$NEG" --delegation "$ID" --name "$d" --json | field token)
   echo "$d's token: ${TOKEN:0:40}..."
   "$entente" --home "$work/$d" join "$TOKEN"
@@ -76,6 +77,18 @@ sleep 0.5
 "$entente" --home "$work/Egypt" say "$NEG" "مصر تؤيد البيان مع تعديل الفقرة الثانية"
 "$entente" --home "$work/Brazil" say "$NEG" "O Brasil apoia a proposta."
 sleep 2
+
+step "The chair and France confer in a restricted channel (end-to-end encrypted)"
+"$entente" --home "$work/chair" channel create "$NEG" --name caucus-north --member "$FRANCE_ID"
+sleep 0.5
+"$entente" --home "$work/chair" say "$NEG" --channel caucus-north "Could France accept 'equitable use' in OP2?"
+"$entente" --home "$work/France" say "$NEG" --channel caucus-north "Yes, if 'reasonable' stays."
+sleep 1.5
+"$entente" --home "$work/France" log "$NEG" | tail -2
+caucus_at() { "$entente" --home "$work/$1" log "$NEG" --json | python3 -c 'import json,sys; print(sum(e["channel"] == "caucus-north" for e in json.load(sys.stdin)))'; }
+echo "caucus events held: France $(caucus_at France), Egypt $(caucus_at Egypt), Brazil $(caucus_at Brazil), relay $(caucus_at relay) (sealed)"
+if grep -rqa "equitable use" "$work/relay"; then echo "the relay holds plaintext!" >&2; exit 1; fi
+echo "the relay's files do not contain the words said in the caucus"
 
 step "What Brazil's node holds (everything arrived over the network)"
 "$entente" --home "$work/Brazil" log "$NEG"
