@@ -136,34 +136,18 @@ impl Workspace {
         negotiation: &NegotiationId,
         body: Body,
     ) -> Result<Event> {
-        let kind = body.kind();
-        self.post_with(
-            me,
-            negotiation,
-            kind,
-            body.channel(),
-            |_, heads, lamport| {
-                Ok(EventHeader::new(
-                    Some(*negotiation),
-                    me.public.device,
-                    heads,
-                    lamport,
-                    now_ms(),
-                    &body,
-                ))
-            },
-        )
+        self.post_with(me, negotiation, &body, body.channel(), |_| Ok(()))
     }
 
-    /// Signs the header `build` makes from the negotiation's state, heads and next lamport, and
-    /// stores it if the rules allow it.
+    /// Signs `body` on top of the heads of `channel`'s view, in that channel, after `finish` had
+    /// its say on the header (sealing), and stores it if the rules allow it.
     fn post_with(
         &mut self,
         me: &Identity,
         negotiation: &NegotiationId,
-        kind: &str,
+        body: &Body,
         channel: &str,
-        build: impl FnOnce(&NegotiationState, Vec<EventId>, u64) -> Result<EventHeader>,
+        finish: impl FnOnce(&mut EventHeader) -> Result<()>,
     ) -> Result<Event> {
         let tx = self.store.write()?;
         let all_heads = store::heads(&tx, negotiation)?;
@@ -192,7 +176,17 @@ impl Workspace {
         for h in &all_heads {
             top = top.max(lamport_of(h)?);
         }
-        let header = build(&state, heads, lamport)?;
+        let kind = body.kind();
+        let mut header = EventHeader::new(
+            Some(*negotiation),
+            me.public.device,
+            heads,
+            lamport,
+            now_ms(),
+            body,
+        );
+        header.channel = channel.to_string();
+        finish(&mut header)?;
         let event = Event::sign(header, &me.device_key)
             .with_context(|| format!("cannot sign the {kind} event"))?;
         if let Err(reason) = state.admits(&event) {
@@ -248,21 +242,9 @@ impl Workspace {
             Some(k) => k,
             None => self.start_epoch(me, negotiation, channel, &state)?,
         };
-        let kind = content.kind();
-        self.post_with(me, negotiation, kind, channel, |_, heads, lamport| {
-            let mut header = EventHeader::new(
-                Some(*negotiation),
-                me.public.device,
-                heads,
-                lamport,
-                now_ms(),
-                &content,
-            );
-            header.channel = channel.to_string();
+        self.post_with(me, negotiation, &content, channel, |header| {
             header.epoch = epoch;
-            sealed::seal_into(&mut header, &content, &key, random()?)
-                .context("cannot seal the content")?;
-            Ok(header)
+            sealed::seal_into(header, &content, &key, random()?).context("cannot seal the content")
         })
     }
 
@@ -307,19 +289,7 @@ impl Workspace {
         channel: &str,
         body: Body,
     ) -> Result<Event> {
-        let kind = body.kind();
-        self.post_with(me, negotiation, kind, channel, |_, heads, lamport| {
-            let mut header = EventHeader::new(
-                Some(*negotiation),
-                me.public.device,
-                heads,
-                lamport,
-                now_ms(),
-                &body,
-            );
-            header.channel = channel.to_string();
-            Ok(header)
-        })
+        self.post_with(me, negotiation, &body, channel, |_| Ok(()))
     }
 
     /// The chair shares a channel's earlier epochs with a delegation's devices (history).

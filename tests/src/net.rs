@@ -113,6 +113,15 @@ impl Member {
         )
     }
 
+    /// How many events of a channel this member's store holds (readable or not).
+    pub fn events_in(&self, negotiation: &NegotiationId, channel: &str) -> Result<usize> {
+        let (events, _) = self.workspace()?.load(negotiation)?;
+        Ok(events
+            .iter()
+            .filter(|e| e.header.channel == channel)
+            .count())
+    }
+
     /// The texts this member can read in a channel, in fold order.
     pub fn texts(&self, negotiation: &NegotiationId, channel: &str) -> Vec<String> {
         let Ok(ws) = self.workspace() else {
