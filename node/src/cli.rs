@@ -48,6 +48,9 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Leave a negotiation
     Leave(LeaveArgs),
+    /// Revoke a device (lost, stolen, retired): your own delegation's, or any as chair. The
+    /// channels it read start new key epochs with the next message.
+    Revoke(RevokeArgs),
     /// Say something in the plenary channel
     Say(SayArgs),
     /// Add a note to the record
@@ -287,6 +290,21 @@ pub struct RemoveArgs {
     /// The member's delegation id
     #[arg(long, value_parser = parse_delegation)]
     pub delegation: DelegationId,
+    /// Reason, kept in the record
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct RevokeArgs {
+    /// Negotiation id (or a unique prefix of it)
+    pub negotiation: String,
+    /// The device id (`entente members NEG --json` lists them)
+    #[arg(long)]
+    pub device: String,
     /// Reason, kept in the record
     #[arg(long, default_value = "")]
     pub reason: String,

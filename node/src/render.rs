@@ -40,6 +40,7 @@ pub fn body_json(body: Option<&Body>) -> Value {
             json!({"delegation": delegation, "reason": reason})
         }
         Some(Body::Leave { reason }) => json!({"reason": reason}),
+        Some(Body::Revoke { device, reason }) => json!({"device": device, "reason": reason}),
         Some(Body::Message { text }) | Some(Body::Note { text }) => json!({"text": text}),
         Some(Body::Channel { name, members }) => json!({"name": name, "members": members}),
         Some(Body::Keys {
@@ -178,6 +179,7 @@ fn summary(e: &LogEntry) -> String {
         "role" => format!("makes {} {}", short("delegation"), s("role")),
         "remove" => format!("removes {} {}", short("delegation"), s("reason")),
         "leave" => format!("leaves {}", s("reason")),
+        "revoke" => format!("revokes device {} {}", short("device"), s("reason")),
         "message" | "note" => s("text"),
         "channel" => format!("opens channel {}", s("name")),
         "keys" => format!("distributes a key of channel {}", e.channel),

@@ -158,6 +158,12 @@ pub enum Body {
     Leave {
         reason: String,
     },
+    /// A device no longer acts for its delegation (lost, stolen, retired): by a device of the
+    /// same delegation, or by the chair.
+    Revoke {
+        device: DeviceId,
+        reason: String,
+    },
     /// A chat message in a channel.
     Message {
         text: String,
@@ -196,13 +202,14 @@ pub mod kind {
     pub const ROLE: &str = "role";
     pub const REMOVE: &str = "remove";
     pub const LEAVE: &str = "leave";
+    pub const REVOKE: &str = "revoke";
     pub const MESSAGE: &str = "message";
     pub const NOTE: &str = "note";
     pub const CHANNEL: &str = "channel";
     pub const KEYS: &str = "keys";
     pub const SEALED: &str = "sealed";
     pub const ALL: &[&str] = &[
-        CHARTER, ACCREDIT, JOIN, ROLE, REMOVE, LEAVE, MESSAGE, NOTE, CHANNEL, KEYS, SEALED,
+        CHARTER, ACCREDIT, JOIN, ROLE, REMOVE, LEAVE, REVOKE, MESSAGE, NOTE, CHANNEL, KEYS, SEALED,
     ];
 }
 
@@ -215,6 +222,7 @@ impl Body {
             Body::RoleChange { .. } => kind::ROLE,
             Body::Remove { .. } => kind::REMOVE,
             Body::Leave { .. } => kind::LEAVE,
+            Body::Revoke { .. } => kind::REVOKE,
             Body::Message { .. } => kind::MESSAGE,
             Body::Note { .. } => kind::NOTE,
             Body::Channel { .. } => kind::CHANNEL,
@@ -278,6 +286,9 @@ impl Body {
             }
             Body::Remove { delegation, reason } => {
                 e.array(2).bytes(delegation.as_bytes()).str(reason);
+            }
+            Body::Revoke { device, reason } => {
+                e.array(2).bytes(device.as_bytes()).str(reason);
             }
             Body::Leave { reason } => {
                 e.array(1).str(reason);
@@ -367,6 +378,13 @@ fn decode_kind(kind: &str, d: &mut Dec<'_>) -> Result<Body, BodyError> {
             d.array("remove", 2)?;
             Body::Remove {
                 delegation: DelegationId(d.bytes32("delegation")?),
+                reason: d.str("reason", MAX_REASON_BYTES)?,
+            }
+        }
+        kind::REVOKE => {
+            d.array("revoke", 2)?;
+            Body::Revoke {
+                device: DeviceId(d.bytes32("device")?),
                 reason: d.str("reason", MAX_REASON_BYTES)?,
             }
         }

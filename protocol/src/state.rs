@@ -178,6 +178,8 @@ pub struct NegotiationState {
     pub heads: Vec<EventId>,
     pub channels: crate::channels::Channels,
     devices: BTreeMap<DeviceId, DelegationId>,
+    /// Every device that ever joined, revoked ones too: the envelopes they sealed stay openable.
+    sealing_keys: BTreeMap<DeviceId, SealingKey>,
     /// Events folded so far (including excluded ones): a position in fold order.
     pub(crate) folded: usize,
 }
@@ -245,6 +247,7 @@ impl NegotiationState {
             heads: Vec::new(),
             channels: Default::default(),
             devices: BTreeMap::new(),
+            sealing_keys: BTreeMap::new(),
             folded: 1,
         };
         state.members.insert(
@@ -264,6 +267,7 @@ impl NegotiationState {
     fn add_device(&mut self, delegation: DelegationId, cert: &SignedCertificate, by: EventId) {
         let c = &cert.certificate;
         self.devices.insert(c.device, delegation);
+        self.sealing_keys.insert(c.device, c.sealing_key);
         if let Some(m) = self.members.get_mut(&delegation) {
             m.status = MemberStatus::Active;
             m.devices.insert(
@@ -343,6 +347,7 @@ impl NegotiationState {
                 self.end_membership(author, MemberStatus::Left)?;
                 self.channels_lose(&lost);
             }
+            Body::Revoke { device, .. } => self.revoke(author, role, device)?,
             Body::Channel { name, members } => {
                 self.open_channel(event, author, role, name, members)?
             }
@@ -462,6 +467,27 @@ impl NegotiationState {
         Ok(())
     }
 
+    /// Takes a device out of its delegation: its later events are by an unknown author, and every
+    /// channel its delegation reads needs a new epoch.
+    fn revoke(
+        &mut self,
+        author: DelegationId,
+        role: Role,
+        device: &DeviceId,
+    ) -> Result<(), Exclusion> {
+        let owner = *self.devices.get(device).ok_or(Exclusion::NotAMember)?;
+        if owner != author && role != Role::Chair {
+            return Err(Exclusion::NotAuthorized);
+        }
+        let lost = self.channels_of(&owner);
+        self.devices.remove(device);
+        if let Some(m) = self.members.get_mut(&owner) {
+            m.devices.remove(device);
+        }
+        self.channels_lose(&lost);
+        Ok(())
+    }
+
     fn member_role(&self, delegation: DelegationId) -> Result<Role, Exclusion> {
         match self.members.get(&delegation) {
             Some(m) if m.status.is_member() => Ok(m.role),
@@ -493,6 +519,7 @@ impl NegotiationState {
             heads: Vec::new(),
             channels: self.channels.clone(),
             devices: self.devices.clone(),
+            sealing_keys: self.sealing_keys.clone(),
             folded: self.folded,
         };
         match probe.apply(event).excluded {
@@ -549,12 +576,7 @@ impl NegotiationState {
 
     /// The sealing key a device's certificate binds, if the device ever joined.
     pub fn sealing_key_of(&self, device: &DeviceId) -> Option<SealingKey> {
-        let delegation = self.devices.get(device)?;
-        self.members
-            .get(delegation)?
-            .devices
-            .get(device)
-            .map(|d| d.sealing_key)
+        self.sealing_keys.get(device).copied()
     }
 
     /// The delegation that a device acts for, if it ever joined.

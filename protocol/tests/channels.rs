@@ -475,3 +475,90 @@ fn an_epoch_can_be_sent_in_parts_to_the_devices_entitled_when_it_began() {
     let (_, epoch) = state.current_epoch("plenary").expect("epoch");
     assert!(epoch.holders.contains(&c.device()));
 }
+
+#[test]
+fn revoking_a_device_shuts_it_out_and_makes_its_epochs_stale() {
+    let (chair, a, b) = (actor(1), actor(2), actor(3));
+    let g = charter(&chair, "Revocation");
+    let n = g.id;
+    let mut log = vec![g];
+    for who in [&a, &b] {
+        let e = simple(
+            &chair,
+            n,
+            log.last().expect("e"),
+            accredit(who, Role::Delegation, "x"),
+        );
+        log.push(e);
+        let e = simple(who, n, log.last().expect("e"), who.join_body());
+        log.push(e);
+    }
+    let k1 = EpochKey([1; 32]);
+    log.push(keys_event(
+        &a,
+        2,
+        n,
+        log.last().expect("e"),
+        "plenary",
+        1,
+        &k1,
+        &[&chair, &a, &b],
+    ));
+    // B may not revoke A's device; A's own delegation (here the device itself) and the chair may.
+    let revoke = |who: &Actor, parent: &Event| {
+        simple(
+            who,
+            n,
+            parent,
+            Body::Revoke {
+                device: a.device(),
+                reason: "stolen".into(),
+            },
+        )
+    };
+    let by_b = revoke(&b, log.last().expect("e"));
+    log.push(by_b.clone());
+    let by_chair = revoke(&chair, log.last().expect("e"));
+    log.push(by_chair.clone());
+    let stale = sealed_event(&b, n, log.last().expect("e"), "plenary", 1, &k1, "old key");
+    log.push(stale.clone());
+    let after = sealed_event(
+        &a,
+        n,
+        log.last().expect("e"),
+        "plenary",
+        1,
+        &k1,
+        "from a stolen laptop",
+    );
+    log.push(after.clone());
+    let k2 = EpochKey([2; 32]);
+    let to_revoked = keys_event(
+        &b,
+        3,
+        n,
+        log.last().expect("e"),
+        "plenary",
+        2,
+        &k2,
+        &[&chair, &a, &b],
+    );
+    log.push(to_revoked.clone());
+
+    let state = fold(&log).expect("folds");
+    let verdict = |id| {
+        state
+            .entries
+            .iter()
+            .find(|e| e.id == id)
+            .expect("entry")
+            .excluded
+    };
+    assert_eq!(verdict(by_b.id), Some(Exclusion::NotAuthorized));
+    assert_eq!(verdict(by_chair.id), None);
+    assert_eq!(verdict(stale.id), Some(Exclusion::StaleEpoch));
+    assert_eq!(verdict(after.id), Some(Exclusion::UnknownAuthor));
+    assert_eq!(verdict(to_revoked.id), Some(Exclusion::KeyToOutsider));
+    // Envelopes the revoked device sealed before stay openable: its sealing key is remembered.
+    assert!(state.sealing_key_of(&a.device()).is_some());
+}

@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Role(args) => negotiation::role(&home, &args),
         Command::Remove(args) => negotiation::remove(&home, &args),
         Command::Leave(args) => negotiation::leave(&home, &args),
+        Command::Revoke(args) => negotiation::revoke(&home, &args),
         Command::Say(args) => negotiation::say(&home, &args),
         Command::Note(args) => negotiation::note(&home, &args),
         Command::Log(args) => negotiation::log(&home, &args),

@@ -269,6 +269,27 @@ pub fn remove(home: &Home, args: &RemoveArgs) -> Result<()> {
     )
 }
 
+pub fn revoke(home: &Home, args: &crate::cli::RevokeArgs) -> Result<()> {
+    let device: entente_protocol::DeviceId = args
+        .device
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--device expects a device id: 64 hex characters"))?;
+    let (mut ws, me, neg) = open_for_posting(home, &args.negotiation)?;
+    let event = ws.post(
+        &me,
+        &neg,
+        Body::Revoke {
+            device,
+            reason: args.reason.clone(),
+        },
+    )?;
+    report_posted(
+        &event,
+        args.json,
+        &format!("Revoked device {}", device.short()),
+    )
+}
+
 pub fn leave(home: &Home, args: &LeaveArgs) -> Result<()> {
     let (mut ws, me, neg) = open_for_posting(home, &args.negotiation)?;
     let event = ws.post(
