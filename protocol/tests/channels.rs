@@ -100,6 +100,25 @@ fn sealed_event(
     Event::sign(header, &author.device_key).expect("signs")
 }
 
+/// A charter by `chair`, then each of `members` accredited as a delegation and joined.
+fn convened(chair: &Actor, title: &str, members: &[&Actor]) -> (NegotiationId, Vec<Event>) {
+    let g = charter(chair, title);
+    let n = g.id;
+    let mut log = vec![g];
+    for who in members {
+        let e = simple(
+            chair,
+            n,
+            log.last().expect("e"),
+            accredit(who, Role::Delegation, "x"),
+        );
+        log.push(e);
+        let e = simple(who, n, log.last().expect("e"), who.join_body());
+        log.push(e);
+    }
+    (n, log)
+}
+
 fn simple(author: &Actor, neg: NegotiationId, parent: &Event, body: Body) -> Event {
     post(author, neg, &[parent], body, parent.header.time + 1)
 }
@@ -244,20 +263,7 @@ fn proximity_talks_keep_each_party_out_of_the_others_channel() {
 #[test]
 fn removing_a_member_makes_the_old_epoch_stale_until_a_new_one() {
     let (chair, a, c) = (actor(1), actor(2), actor(3));
-    let g = charter(&chair, "Rotation");
-    let n = g.id;
-    let mut log = vec![g];
-    for who in [&a, &c] {
-        let e = simple(
-            &chair,
-            n,
-            log.last().expect("e"),
-            accredit(who, Role::Delegation, "x"),
-        );
-        log.push(e);
-        let e = simple(who, n, log.last().expect("e"), who.join_body());
-        log.push(e);
-    }
+    let (n, mut log) = convened(&chair, "Rotation", &[&a, &c]);
     let k1 = EpochKey([1; 32]);
     log.push(keys_event(
         &chair,
@@ -437,20 +443,7 @@ fn an_epoch_can_be_sent_in_parts_to_the_devices_entitled_when_it_began() {
     // A large conference's key does not fit one event: it goes out as a defining event and
     // shares of the same epoch, which any reader may send to devices entitled at the start.
     let (chair, a, c) = (actor(1), actor(2), actor(3));
-    let g = charter(&chair, "Large");
-    let n = g.id;
-    let mut log = vec![g];
-    for who in [&a, &c] {
-        let e = simple(
-            &chair,
-            n,
-            log.last().expect("e"),
-            accredit(who, Role::Delegation, "x"),
-        );
-        log.push(e);
-        let e = simple(who, n, log.last().expect("e"), who.join_body());
-        log.push(e);
-    }
+    let (n, mut log) = convened(&chair, "Large", &[&a, &c]);
     let k = EpochKey([3; 32]);
     let first = keys_event(
         &a,
@@ -479,20 +472,7 @@ fn an_epoch_can_be_sent_in_parts_to_the_devices_entitled_when_it_began() {
 #[test]
 fn revoking_a_device_shuts_it_out_and_makes_its_epochs_stale() {
     let (chair, a, b) = (actor(1), actor(2), actor(3));
-    let g = charter(&chair, "Revocation");
-    let n = g.id;
-    let mut log = vec![g];
-    for who in [&a, &b] {
-        let e = simple(
-            &chair,
-            n,
-            log.last().expect("e"),
-            accredit(who, Role::Delegation, "x"),
-        );
-        log.push(e);
-        let e = simple(who, n, log.last().expect("e"), who.join_body());
-        log.push(e);
-    }
+    let (n, mut log) = convened(&chair, "Revocation", &[&a, &b]);
     let k1 = EpochKey([1; 32]);
     log.push(keys_event(
         &a,

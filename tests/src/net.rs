@@ -48,19 +48,10 @@ pub fn init_logs() {
 
 impl Member {
     pub fn new(name: &str) -> Result<Self> {
-        init_logs();
         let dir = tempfile::tempdir()?;
         let home = Home::resolve(Some(dir.path().join("home")))?;
         Identity::create(&home, name, "test device", false)?;
-        let identity = Identity::load(&home)?;
-        Ok(Self {
-            name: name.to_string(),
-            _dir: dir,
-            home,
-            identity,
-            node: None,
-            config: loopback_config(),
-        })
+        Self::from_home(name, dir, home)
     }
 
     /// A member over an existing home (for example a copy of another's keys with an empty store).
