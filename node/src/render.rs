@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use entente_protocol::decisions::Decision;
+use entente_protocol::drafts::{Draft, TextContent};
 use entente_protocol::keyring::Keyring;
 use entente_protocol::{Body, Event, EventId, NegotiationState};
 use serde::Serialize;
@@ -56,6 +58,111 @@ pub fn body_json(body: Option<&Body>) -> Value {
         Some(Body::Sealed(s)) => {
             json!({"key_id": hex::encode(s.key_id), "sealed_bytes": s.ciphertext.len()})
         }
+        Some(Body::Draft(d)) => draft_json(d),
+        Some(Body::Decision(d)) => decision_json(d),
+    }
+}
+
+fn hashes_json(h: &entente_protocol::decisions::TextHashes) -> Value {
+    h.iter()
+        .map(|(l, h)| (l.clone(), Value::String(hex::encode(h))))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+fn draft_json(d: &Draft) -> Value {
+    match d {
+        Draft::Revision {
+            label,
+            supersedes,
+            content,
+        } => {
+            let (languages, paragraphs) = match content {
+                TextContent::Inline(v) => (
+                    v.iter().map(|v| v.document.language.clone()).collect(),
+                    v.first().map_or(0, |v| v.document.paragraphs.len()),
+                ),
+                TextContent::Blobs { .. } => (Vec::new(), 0),
+            };
+            json!({"label": label, "supersedes": supersedes, "languages": languages,
+                   "paragraphs": paragraphs, "in_blobs": matches!(content, TextContent::Blobs { .. })})
+        }
+        Draft::Blob { data } => json!({"bytes": data.len()}),
+        Draft::Amendment {
+            revision,
+            paragraph,
+            op,
+            new_id,
+            text,
+            justification,
+        } => json!({"revision": revision, "paragraph": paragraph, "op": op, "new_id": new_id,
+                    "text": text, "justification": justification}),
+        Draft::Bracket {
+            revision,
+            paragraph,
+            span,
+            options,
+            reason,
+        } => json!({"revision": revision, "paragraph": paragraph, "span": span,
+                    "options": options, "reason": reason}),
+        Draft::BracketOption { bracket, text } => json!({"bracket": bracket, "text": text}),
+        Draft::BracketResolve { bracket, choice } => json!({"bracket": bracket, "choice": choice}),
+        Draft::Position {
+            target,
+            paragraph,
+            stance,
+            note,
+        } => json!({"target": target, "paragraph": paragraph, "stance": stance, "note": note}),
+        Draft::Statement {
+            kind,
+            target,
+            paragraph,
+            text,
+        } => json!({"kind": kind, "target": target, "paragraph": paragraph, "text": text}),
+        Draft::Mark {
+            revision,
+            paragraph,
+            mark,
+        } => json!({"revision": revision, "paragraph": paragraph, "mark": mark}),
+    }
+}
+
+fn decision_json(d: &Decision) -> Value {
+    match d {
+        Decision::Pen {
+            delegation,
+            granted,
+        } => json!({"delegation": delegation, "granted": granted}),
+        Decision::SilenceOpen {
+            revision,
+            hashes,
+            deadline,
+        } => json!({"revision": revision, "hashes": hashes_json(hashes), "deadline": deadline,
+                    "deadline_utc": crate::render::utc(*deadline)}),
+        Decision::Receipt { silence } | Decision::SilenceClose { silence } => {
+            json!({"silence": silence})
+        }
+        Decision::SilenceBreak {
+            silence,
+            grounds,
+            reference,
+        } => json!({"silence": silence, "grounds": grounds, "reference": reference}),
+        Decision::Object {
+            revision,
+            reference,
+        } => json!({"revision": revision, "reference": reference}),
+        Decision::Adopt {
+            revision,
+            hashes,
+            silence,
+        } => json!({"revision": revision, "hashes": hashes_json(hashes), "silence": silence}),
+        Decision::Sign {
+            adoption,
+            language,
+            hash,
+            form,
+        } => json!({"adoption": adoption, "language": language, "hash": hex::encode(hash),
+                    "form": form}),
     }
 }
 
@@ -184,6 +291,44 @@ fn summary(e: &LogEntry) -> String {
         "channel" => format!("opens channel {}", s("name")),
         "keys" => format!("distributes a key of channel {}", e.channel),
         "sealed" => format!("[sealed content in {}]", e.channel),
+        "revision" => format!(
+            "circulates {} ({} paragraphs; {})",
+            s("label"),
+            b.get("paragraphs").and_then(Value::as_u64).unwrap_or(0),
+            b.get("languages")
+                .and_then(Value::as_array)
+                .map(|l| l
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "))
+                .unwrap_or_default()
+        ),
+        "blob" => "a part of a large text".into(),
+        "amendment" => format!("proposes to {} {}: {}", s("op"), s("paragraph"), s("text")),
+        "bracket" => format!("brackets {} ({})", s("paragraph"), s("reason")),
+        "bracket-option" => format!("adds an option: {}", s("text")),
+        "bracket-resolve" => format!("resolves a bracket: {}", s("choice")),
+        "position" => format!("{} on {} {}", s("stance"), short("target"), s("paragraph")),
+        "statement" => format!("{}: {}", s("kind"), s("text")),
+        "mark" => format!("marks {} {}", s("paragraph"), s("mark")),
+        "pen" => format!("pen to {} ({})", short("delegation"), b["granted"]),
+        "silence-open" => format!(
+            "opens a silence procedure on {} until {}",
+            short("revision"),
+            s("deadline_utc")
+        ),
+        "receipt" => format!("has the text under silence {}", short("silence")),
+        "silence-break" => format!("BREAKS SILENCE {} ({})", short("silence"), s("grounds")),
+        "silence-close" => format!("closes silence procedure {}", short("silence")),
+        "object" => format!("objects to adopting {}", short("revision")),
+        "adopt" => format!("declares {} adopted", short("revision")),
+        "sign" => format!(
+            "{} the {} text ({})",
+            s("form"),
+            s("language"),
+            short("hash")
+        ),
         other => format!("(unknown kind {other})"),
     }
 }

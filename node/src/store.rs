@@ -409,6 +409,7 @@ mod tests {
             silence_period_secs: 0,
             chair_name: "Chair".into(),
             chair: cert,
+            attribute_brackets: true,
         });
         Event::sign(
             EventHeader::new(None, device_id(&k), vec![], 0, 1, &body),

@@ -35,6 +35,8 @@ pub enum BodyError {
     NoLanguage,
     #[error("the title must not be empty")]
     EmptyTitle,
+    #[error("{0}")]
+    Text(#[from] crate::text::TextError),
 }
 
 /// What a member may do is decided by its role.
@@ -128,6 +130,9 @@ pub struct Charter {
     pub chair_name: String,
     /// The convener's device certificate; its delegation becomes the first chair.
     pub chair: SignedCertificate,
+    /// Whether views name the delegation that placed a bracket (the signed header always
+    /// records the author; this decides what the text shows). Encoded only when false.
+    pub attribute_brackets: bool,
 }
 
 /// The kinds of event, with the body each carries.
@@ -188,6 +193,10 @@ pub enum Body {
     },
     /// Content encrypted with the epoch key named in the header (see `sealed`).
     Sealed(crate::sealed::SealedBody),
+    /// Content about the negotiated text (sealed in the plenary channel).
+    Draft(crate::drafts::Draft),
+    /// A procedural decision (governance channel, unencrypted).
+    Decision(crate::decisions::Decision),
 }
 
 /// The governance kinds travel in this channel; content kinds in a content channel.
@@ -228,6 +237,8 @@ impl Body {
             Body::Channel { .. } => kind::CHANNEL,
             Body::Keys { .. } => kind::KEYS,
             Body::Sealed(_) => kind::SEALED,
+            Body::Draft(d) => d.kind(),
+            Body::Decision(d) => d.kind(),
         }
     }
 
@@ -235,7 +246,11 @@ impl Body {
     pub fn is_governance(&self) -> bool {
         !matches!(
             self,
-            Body::Message { .. } | Body::Note { .. } | Body::Keys { .. } | Body::Sealed(_)
+            Body::Message { .. }
+                | Body::Note { .. }
+                | Body::Keys { .. }
+                | Body::Sealed(_)
+                | Body::Draft(_)
         )
     }
 
@@ -258,7 +273,7 @@ impl Body {
         let mut e = Enc::new();
         match self {
             Body::Charter(c) => {
-                e.array(7)
+                e.array(if c.attribute_brackets { 7 } else { 8 })
                     .str(&c.title)
                     .str(&c.mandate)
                     .strs(&c.languages)
@@ -266,6 +281,9 @@ impl Body {
                     .u64(c.silence_period_secs)
                     .str(&c.chair_name);
                 c.chair.encode_into(&mut e);
+                if !c.attribute_brackets {
+                    e.u64(0);
+                }
             }
             Body::Accredit {
                 delegation,
@@ -313,13 +331,18 @@ impl Body {
                 }
             }
             Body::Sealed(sealed) => return sealed.encode(),
+            Body::Draft(d) => d.encode_into(&mut e),
+            Body::Decision(d) => d.encode_into(&mut e),
         }
         e.finish()
     }
 
     /// Decodes the body of a known kind; `Ok(None)` for a kind this version does not know.
     pub fn decode(kind: &str, bytes: &[u8]) -> Result<Option<Body>, BodyError> {
-        if !kind::ALL.contains(&kind) {
+        if !kind::ALL.contains(&kind)
+            && !crate::drafts::kind::ALL.contains(&kind)
+            && !crate::decisions::kind::ALL.contains(&kind)
+        {
             return Ok(None);
         }
         decode_canonical(bytes, |d| decode_kind(kind, d), Body::encode).map(Some)
@@ -329,7 +352,13 @@ impl Body {
 fn decode_kind(kind: &str, d: &mut Dec<'_>) -> Result<Body, BodyError> {
     let body = match kind {
         kind::CHARTER => {
-            d.array("charter", 7)?;
+            let fields = d.array_len("charter", 8)?;
+            if fields < 7 {
+                return Err(BodyError::Cbor(CborError {
+                    at: 0,
+                    what: format!("charter: expected 7 or 8 items, found {fields}"),
+                }));
+            }
             let title = d.str("title", MAX_TITLE_BYTES)?;
             if title.trim().is_empty() {
                 return Err(BodyError::EmptyTitle);
@@ -343,6 +372,8 @@ fn decode_kind(kind: &str, d: &mut Dec<'_>) -> Result<Body, BodyError> {
             let silence_period_secs = d.u64("silence_period_secs")?;
             let chair_name = d.str("chair_name", MAX_NAME_BYTES)?;
             let chair = SignedCertificate::decode(d)?;
+            // The 8th item is present only to say "false" (canonical encoding).
+            let attribute_brackets = fields == 7 || d.u64("attribute_brackets")? != 0;
             Body::Charter(Charter {
                 title,
                 mandate,
@@ -351,6 +382,7 @@ fn decode_kind(kind: &str, d: &mut Dec<'_>) -> Result<Body, BodyError> {
                 silence_period_secs,
                 chair_name,
                 chair,
+                attribute_brackets,
             })
         }
         kind::ACCREDIT => {
@@ -450,7 +482,15 @@ fn decode_kind(kind: &str, d: &mut Dec<'_>) -> Result<Body, BodyError> {
             d.skip_rest();
             Body::Sealed(sealed)
         }
-        other => unreachable_kind(other)?,
+        other => {
+            if let Some(draft) = crate::drafts::Draft::decode_kind(other, d)? {
+                Body::Draft(draft)
+            } else if let Some(decision) = crate::decisions::Decision::decode_kind(other, d)? {
+                Body::Decision(decision)
+            } else {
+                unreachable_kind(other)?
+            }
+        }
     };
     Ok(body)
 }

@@ -166,11 +166,57 @@ pub struct RecordSummary {
     pub members: Vec<MemberSummary>,
     pub heads: Vec<EventId>,
     pub state_hash: String,
+    /// Silence procedures and adoptions with their outcomes.
+    pub proceedings: crate::proceedings::Proceedings,
+    /// Per adoption and language: the adopted hash and who signed it.
+    pub authentication: Vec<Authentication>,
+}
+
+/// Who authenticated one adopted text in one language.
+#[derive(Debug, Clone, Serialize)]
+pub struct Authentication {
+    pub adoption: EventId,
+    pub revision: EventId,
+    pub status: crate::proceedings::AdoptionStatus,
+    pub language: String,
+    pub hash: String,
+    /// (delegation name, form) for each signature; the rules admit only signatures over `hash`.
+    pub signed_by: Vec<(String, crate::decisions::SignatureForm)>,
 }
 
 impl RecordSummary {
     pub fn of(state: &NegotiationState) -> Self {
         let (included, excluded) = state.counts();
+        let proceedings = crate::proceedings::Proceedings::of(state);
+        let name_of = |d: &crate::ids::DelegationId| {
+            state
+                .members
+                .get(d)
+                .map_or_else(|| d.short(), |m| m.name.clone())
+        };
+        let authentication = proceedings
+            .adoptions
+            .iter()
+            .flat_map(|a| {
+                a.adoption
+                    .hashes
+                    .iter()
+                    .map(move |(language, hash)| Authentication {
+                        adoption: a.adoption.id,
+                        revision: a.adoption.revision,
+                        status: a.status,
+                        language: language.clone(),
+                        hash: hex::encode(hash),
+                        signed_by: a
+                            .adoption
+                            .signatures
+                            .iter()
+                            .filter(|s| s.language == *language && s.hash == *hash)
+                            .map(|s| (name_of(&s.delegation), s.form))
+                            .collect(),
+                    })
+            })
+            .collect();
         Self {
             ok: true,
             negotiation: state.negotiation,
@@ -191,6 +237,8 @@ impl RecordSummary {
                 .collect(),
             heads: state.heads.clone(),
             state_hash: hex::encode(state.state_hash()),
+            proceedings,
+            authentication,
         }
     }
 }

@@ -112,6 +112,22 @@ pub enum Exclusion {
     HistoryNotAllowed,
     #[error("channel names are 1 to 48 of a-z, 0-9 and -, and not reserved")]
     InvalidChannelName,
+    #[error("drafting content must be sealed in its channel")]
+    Unsealed,
+    #[error("it refers to a silence procedure or adoption that is not in the state")]
+    UnknownReference,
+    #[error("the text hash differs from the one adopted or put under silence")]
+    HashMismatch,
+    #[error("the silence procedure is already closed")]
+    AlreadyClosed,
+    #[error("the revision is already adopted")]
+    AlreadyAdopted,
+    #[error("the same act by the same delegation or device is already recorded")]
+    Duplicate,
+    #[error("a silence procedure's deadline must come after its opening")]
+    DeadlineNotAfterOpening,
+    #[error("the silence procedure named is not closed")]
+    SilenceNotClosed,
 }
 
 impl Exclusion {
@@ -139,6 +155,14 @@ impl Exclusion {
             Exclusion::StaleEpoch => 19,
             Exclusion::HistoryNotAllowed => 20,
             Exclusion::InvalidChannelName => 21,
+            Exclusion::Unsealed => 22,
+            Exclusion::UnknownReference => 23,
+            Exclusion::HashMismatch => 24,
+            Exclusion::AlreadyClosed => 25,
+            Exclusion::AlreadyAdopted => 26,
+            Exclusion::Duplicate => 27,
+            Exclusion::DeadlineNotAfterOpening => 28,
+            Exclusion::SilenceNotClosed => 29,
         }
     }
 }
@@ -153,6 +177,14 @@ pub struct Entry {
     pub excluded: Option<Exclusion>,
     /// In a shared channel (governance or plenary): every member holds it.
     pub shared: bool,
+    pub lamport: u64,
+    /// The time the author claims (Unix seconds).
+    pub time: u64,
+    pub parents: Vec<EventId>,
+    /// The author's role when the event was folded.
+    pub role: Option<Role>,
+    /// Whether the author's delegation held the pen (may circulate revisions) then.
+    pub pen: bool,
 }
 
 /// Why a set of events does not make a negotiation at all.
@@ -177,6 +209,8 @@ pub struct NegotiationState {
     /// Events that no other event names as a parent, ascending.
     pub heads: Vec<EventId>,
     pub channels: crate::channels::Channels,
+    /// Pen-holders, silence procedures, objections, adoptions and signatures.
+    pub procedure: crate::procedure::Procedure,
     devices: BTreeMap<DeviceId, DelegationId>,
     /// Every device that ever joined, revoked ones too: the envelopes they sealed stay openable.
     sealing_keys: BTreeMap<DeviceId, SealingKey>,
@@ -243,9 +277,15 @@ impl NegotiationState {
                 delegation: Some(cert.delegation),
                 excluded: None,
                 shared: true,
+                lamport: event.header.lamport,
+                time: event.header.time,
+                parents: event.header.parents.clone(),
+                role: Some(Role::Chair),
+                pen: true,
             }],
             heads: Vec::new(),
             channels: Default::default(),
+            procedure: Default::default(),
             devices: BTreeMap::new(),
             sealing_keys: BTreeMap::new(),
             folded: 1,
@@ -289,7 +329,16 @@ impl NegotiationState {
             delegation: self.devices.get(&event.header.author).copied(),
             excluded: None,
             shared: crate::dag::is_shared_channel(&event.header.channel),
+            lamport: event.header.lamport,
+            time: event.header.time,
+            parents: event.header.parents.clone(),
+            role: None,
+            pen: false,
         };
+        if let Some(d) = entry.delegation {
+            entry.role = self.members.get(&d).map(|m| m.role);
+            entry.pen = entry.role == Some(Role::Chair) || self.procedure.holds_pen(&d);
+        }
         match self.authorize_and_apply(event) {
             Ok(Some(delegation)) => entry.delegation = Some(delegation),
             Ok(None) => {}
@@ -357,6 +406,8 @@ impl NegotiationState {
                 envelopes,
             } => self.apply_keys(event, author, role, *epoch, *key_id, envelopes)?,
             Body::Sealed(sealed) => self.check_sealed(event, author, sealed)?,
+            Body::Decision(decision) => self.apply_decision(event, author, role, decision)?,
+            Body::Draft(_) => return Err(Exclusion::Unsealed),
             Body::Message { .. } | Body::Note { .. } | Body::Charter(_) | Body::Join { .. } => {}
         }
         Ok(Some(author))
@@ -518,6 +569,7 @@ impl NegotiationState {
             entries: Vec::new(),
             heads: Vec::new(),
             channels: self.channels.clone(),
+            procedure: self.procedure.clone(),
             devices: self.devices.clone(),
             sealing_keys: self.sealing_keys.clone(),
             folded: self.folded,
@@ -617,7 +669,7 @@ impl NegotiationState {
     }
 }
 
-fn require_chair(role: Role) -> Result<(), Exclusion> {
+pub(crate) fn require_chair(role: Role) -> Result<(), Exclusion> {
     if role == Role::Chair {
         Ok(())
     } else {

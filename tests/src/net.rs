@@ -82,6 +82,7 @@ impl Member {
             silence_period_secs: 3600,
             chair_name: self.name.clone(),
             chair: self.identity.certificate.clone(),
+            attribute_brackets: true,
         };
         Ok(self.workspace()?.create(&self.identity, charter)?.id)
     }

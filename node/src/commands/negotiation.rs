@@ -52,6 +52,7 @@ pub fn create(home: &Home, args: &CreateArgs) -> Result<()> {
         silence_period_secs: args.silence_hours.saturating_mul(3600),
         chair_name: me.public.name.clone(),
         chair: me.certificate.clone(),
+        attribute_brackets: true,
     };
     let event = ws.create(&me, charter)?;
     if args.json {

@@ -83,6 +83,7 @@ pub fn charter(chair: &Actor, title: &str) -> Event {
         silence_period_secs: 72 * 3600,
         chair_name: "Chair".into(),
         chair: chair.cert.clone(),
+        attribute_brackets: true,
     });
     let header = EventHeader::new(None, chair.device(), vec![], 0, T0, &body);
     Event::sign(header, &chair.device_key).expect("charter signs")
