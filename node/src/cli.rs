@@ -60,9 +60,36 @@ pub enum Command {
     Channel(ChannelCommand),
     /// Give a delegation the keys of a channel's earlier epochs (chair only): history
     ShareHistory(ShareHistoryArgs),
+    /// Texts: circulate revisions, show them (md, html, Akoma Ntoso), compare, positions matrix
+    #[command(subcommand)]
+    Draft(crate::cli_text::DraftCommand),
+    /// Propose an amendment (replace, insert after, delete) to a revision's paragraph
+    Amend(crate::cli_text::AmendArgs),
+    /// Place, extend and resolve square brackets
+    #[command(subcommand)]
+    Bracket(crate::cli_text::BracketCommand),
+    /// Take a position on an amendment or a paragraph: support, can-live-with, object, reserve
+    Position(crate::cli_text::PositionArgs),
+    /// Attach a statement to the record: explanation of position, reservation, interpretative
+    Statement(crate::cli_text::StatementArgs),
+    /// Mark a paragraph: discussed or agreed (chair); ad-referendum, confirmed or withdrawn (a
+    /// delegation, for itself)
+    Mark(crate::cli_text::MarkArgs),
+    /// Let a delegation circulate revisions (chair)
+    Pen(crate::cli_text::PenArgs),
+    /// Silence procedure: open, break, close, status
+    #[command(subcommand)]
+    Silence(crate::cli_text::SilenceCommand),
+    /// Object formally to adopting a revision
+    Object(crate::cli_text::ObjectArgs),
+    /// Declare a revision adopted (chair): by consensus, or on a closed silence procedure
+    Adopt(crate::cli_text::AdoptArgs),
+    /// Authenticate the adopted text: sign its hash in each language
+    Sign(crate::cli_text::SignArgs),
     /// Show a negotiation's events in order, with what the rules made of each
     Log(LogArgs),
-    /// Write a negotiation's complete signed record to a file
+    /// Write a negotiation's complete signed record to a file, or with --adopted its public
+    /// signed text
     Export(ExportArgs),
     /// Merge a record file into the local store (verified first; a bad file changes nothing)
     Import(ImportArgs),
@@ -372,6 +399,13 @@ pub struct ExportArgs {
     /// File to write (replaced atomically)
     #[arg(long, short)]
     pub out: PathBuf,
+    /// Write the public signed text of the adopted text instead: every delegation's signature,
+    /// no confidential history; `entente verify` checks it on its own
+    #[arg(long)]
+    pub adopted: bool,
+    /// The adoption to export (event id prefix) [default: the latest]
+    #[arg(long, requires = "adopted")]
+    pub adoption: Option<String>,
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
@@ -388,7 +422,7 @@ pub struct ImportArgs {
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// Record file written by `entente export`
+    /// Record file or public signed text written by `entente export`
     pub file: PathBuf,
     /// Print JSON instead of text
     #[arg(long)]

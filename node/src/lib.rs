@@ -2,12 +2,16 @@
 //! The rules live in `entente-protocol`; this crate moves, stores and shows bytes.
 
 pub mod cli;
+pub mod cli_text;
 pub mod commands;
+pub mod duties;
 pub mod home;
 pub mod identity;
 pub mod keystore;
 pub mod net;
 pub mod output;
 pub mod render;
+pub mod room;
 pub mod store;
+pub mod views;
 pub mod workspace;

@@ -51,6 +51,11 @@ impl Workspace {
         Ok(Self { store, cache: None })
     }
 
+    /// The newest arrival number: it changes whenever an event is stored.
+    pub fn last_arrival(&self) -> Result<i64> {
+        Ok(store::last_arrival(self.store.conn())?)
+    }
+
     /// Finds a negotiation by its id or a unique prefix of it.
     pub fn resolve(&self, text: &str) -> Result<NegotiationId> {
         let text = text.trim().to_ascii_lowercase();

@@ -183,6 +183,30 @@ impl DraftState {
         s
     }
 
+    /// Whether the rules would take `draft` from `delegation` (with `role`, holding the pen or
+    /// not) after everything folded so far: what a node checks before it posts. Changes nothing.
+    pub fn admits(
+        &self,
+        delegation: DelegationId,
+        role: Role,
+        pen: bool,
+        draft: &Draft,
+        contents: &Contents,
+    ) -> Result<(), DraftExclusion> {
+        let entry = crate::state::Entry {
+            id: EventId([0; 32]),
+            delegation: Some(delegation),
+            excluded: None,
+            shared: true,
+            lamport: u64::MAX,
+            time: 0,
+            parents: Vec::new(),
+            role: Some(role),
+            pen,
+        };
+        self.clone().apply(&entry, delegation, draft, contents)
+    }
+
     pub fn revision(&self, id: &EventId) -> Option<&RevisionRecord> {
         self.revisions.iter().find(|r| r.id == *id)
     }

@@ -178,7 +178,7 @@ pub struct Entry {
     /// In a shared channel (governance or plenary): every member holds it.
     pub shared: bool,
     pub lamport: u64,
-    /// The time the author claims (Unix seconds).
+    /// The time the author claims (milliseconds since the Unix epoch).
     pub time: u64,
     pub parents: Vec<EventId>,
     /// The author's role when the event was folded.

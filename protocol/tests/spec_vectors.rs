@@ -17,7 +17,7 @@ const SPEC: &str = include_str!("../SPEC.md");
 /// `name: value` lines of the fenced blocks after the "Test vectors" heading.
 fn spec_vectors() -> BTreeMap<String, String> {
     let section = SPEC
-        .split("## 11. Test vectors")
+        .split("## 15. Test vectors")
         .nth(1)
         .expect("SPEC.md has a Test vectors section");
     let mut out = BTreeMap::new();

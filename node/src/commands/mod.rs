@@ -1,16 +1,19 @@
 //! One function per command; each returns the process's exit code.
 
 mod channels;
+mod decisions;
 mod identity;
 mod negotiation;
 mod network;
 mod record;
+mod text;
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
 use crate::cli::{ChannelCommand, Cli, Command, NegotiationCommand};
+use crate::cli_text::{BracketCommand, DraftCommand, SilenceCommand};
 use crate::home::Home;
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -42,6 +45,34 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Say(args) => negotiation::say(&home, &args),
         Command::Note(args) => negotiation::note(&home, &args),
         Command::Log(args) => negotiation::log(&home, &args),
+        Command::Draft(c) => match c {
+            DraftCommand::Circulate(a) => text::circulate(&home, &a),
+            DraftCommand::List(a) => text::list(&home, &a),
+            DraftCommand::Show(a) => text::show(&home, &a),
+            DraftCommand::Diff(a) => text::diff(&home, &a),
+            DraftCommand::Positions(a) => text::positions(&home, &a),
+            DraftCommand::Check(a) => text::check(&a),
+        },
+        Command::Amend(a) => text::amend(&home, &a),
+        Command::Bracket(c) => match c {
+            BracketCommand::Place(a) => text::bracket_place(&home, &a),
+            BracketCommand::Option(a) => text::bracket_option(&home, &a),
+            BracketCommand::Resolve(a) => text::bracket_resolve(&home, &a),
+        },
+        Command::Position(a) => text::position(&home, &a),
+        Command::Statement(a) => text::statement(&home, &a),
+        Command::Mark(a) => text::mark(&home, &a),
+        Command::Pen(a) => decisions::pen(&home, &a),
+        Command::Silence(c) => match c {
+            SilenceCommand::Open(a) => decisions::silence_open(&home, &a),
+            SilenceCommand::Break(a) => decisions::silence_break(&home, &a),
+            SilenceCommand::Close(a) => decisions::silence_close(&home, &a),
+            SilenceCommand::Status(a) => decisions::silence_status(&home, &a),
+            SilenceCommand::Receipt(a) => decisions::silence_receipt(&home, &a),
+        },
+        Command::Object(a) => decisions::object(&home, &a),
+        Command::Adopt(a) => decisions::adopt(&home, &a),
+        Command::Sign(a) => decisions::sign(&home, &a),
         Command::Channel(ChannelCommand::Create(args)) => channels::create(&home, &args),
         Command::Channel(ChannelCommand::List(args)) => channels::list(&home, &args),
         Command::ShareHistory(args) => channels::share_history(&home, &args),

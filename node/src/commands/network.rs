@@ -83,8 +83,19 @@ pub fn up(home: &Home, args: &UpArgs) -> Result<()> {
         print_addrs(&node, "Listening on").await?;
         outln!("Commands run in another terminal (`entente say`, `invite`, ...) reach the other members within a second.");
         outln!("Press Ctrl-C to stop.");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let duties = {
+            let (home, stop) = (home.clone(), stop.clone());
+            std::thread::spawn(move || crate::duties::receipts(&home, &me, &stop))
+        };
         stop_signal().await;
         outln!("Stopping...");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        match duties.join() {
+            Ok(Err(e)) => tracing::warn!("the receipts duty stopped: {e:#}"),
+            Err(_) => tracing::warn!("the receipts duty panicked"),
+            Ok(Ok(())) => {}
+        }
         node.shutdown().await
     })
 }
@@ -167,8 +178,19 @@ pub fn relay(home: &Home, args: &RelayArgs) -> Result<()> {
             home.root().display()
         );
         outln!("Press Ctrl-C to stop.");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let duties = {
+            let (home, stop) = (home.clone(), stop.clone());
+            std::thread::spawn(move || crate::duties::receipts(&home, &me, &stop))
+        };
         stop_signal().await;
         outln!("Stopping...");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        match duties.join() {
+            Ok(Err(e)) => tracing::warn!("the receipts duty stopped: {e:#}"),
+            Err(_) => tracing::warn!("the receipts duty panicked"),
+            Ok(Ok(())) => {}
+        }
         node.shutdown().await
     })
 }

@@ -4,6 +4,7 @@ use crate::output::outln;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use entente_protocol::public;
 use entente_protocol::record::{RecordSummary, verify_record};
 use serde_json::json;
 
@@ -13,6 +14,9 @@ use crate::home::{Home, write_atomic};
 use crate::workspace::{Workspace, now_ms};
 
 pub fn export(home: &Home, args: &ExportArgs) -> Result<()> {
+    if args.adopted {
+        return export_adopted(home, args);
+    }
     let ws = Workspace::open(home)?;
     let neg = ws.resolve(&args.negotiation)?;
     let (bytes, events) = ws.export(&neg)?;
@@ -52,9 +56,73 @@ pub fn import(home: &Home, args: &ImportArgs) -> Result<()> {
     Ok(())
 }
 
+/// Writes the public signed text of an adopted revision: its documents in every language and
+/// the governance events that prove the adoption and the signatures, nothing sealed.
+fn export_adopted(home: &Home, args: &ExportArgs) -> Result<()> {
+    let (_, _, room) = super::text::enter(home, &args.negotiation)?;
+    let adoptions = &room.state.procedure.adoptions;
+    let adoption = match &args.adoption {
+        Some(a) => {
+            let id = room.event(a)?;
+            adoptions
+                .get(&id)
+                .context("that event is not an adoption")?
+        }
+        None => adoptions
+            .values()
+            .max_by_key(|a| a.time)
+            .context("nothing has been adopted in this negotiation yet")?,
+    };
+    let revision = room
+        .draft
+        .revision(&adoption.revision)
+        .context("this device cannot read the adopted revision")?;
+    let documents: Vec<_> = revision
+        .versions
+        .iter()
+        .map(|v| v.document.clone())
+        .filter(|d| adoption.hashes.get(&d.language) == Some(&d.hash()))
+        .collect();
+    let events = public::select_events(&room.events, &adoption.id);
+    let bytes = public::encode_public_text(room.negotiation, adoption.id, &events, &documents);
+    // Check what we publish with the verifier that others will use.
+    let verified = public::verify_public_text(&bytes)
+        .context("the public signed text does not verify; nothing was written")?;
+    write_atomic(&args.out, &bytes)?;
+    let signatures: usize = verified
+        .summary
+        .languages
+        .iter()
+        .map(|l| l.signatures.len())
+        .sum();
+    if args.json {
+        return print_json(&json!({
+            "negotiation": room.negotiation,
+            "adoption": adoption.id,
+            "file": args.out.display().to_string(),
+            "bytes": bytes.len(),
+            "events": events.len(),
+            "languages": documents.iter().map(|d| &d.language).collect::<Vec<_>>(),
+            "signatures": signatures,
+        }));
+    }
+    outln!(
+        "Wrote the public signed text of {} ({} language(s), {} signature(s), {} bytes) to {}",
+        revision.label,
+        documents.len(),
+        signatures,
+        bytes.len(),
+        args.out.display()
+    );
+    Ok(())
+}
+
 pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    if public::is_public_text(&bytes) {
+        return verify_public(args, &bytes);
+    }
     match verify_record(&bytes, now_ms()) {
         Ok(record) => {
             let summary = RecordSummary::of(&record.state);
@@ -62,6 +130,43 @@ pub fn verify(args: &VerifyArgs) -> Result<ExitCode> {
                 print_json(&summary)?;
             } else {
                 print_summary(&summary)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            if args.json {
+                print_json(&json!({"ok": false, "error": e.to_string()}))?;
+            }
+            eprintln!("verification FAILED: {}: {e}", args.file.display());
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn verify_public(args: &VerifyArgs, bytes: &[u8]) -> Result<ExitCode> {
+    match public::verify_public_text(bytes) {
+        Ok(v) => {
+            if args.json {
+                print_json(&v.summary)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let s = &v.summary;
+            outln!(
+                "Public signed text verified: signatures, certificates, rules and text hashes check out."
+            );
+            outln!("  negotiation  {}", s.negotiation);
+            outln!("  title        {}", s.title);
+            outln!(
+                "  adopted      {} by {} (adoption {})",
+                crate::render::utc(s.adopted_at),
+                s.adopted_by.as_deref().unwrap_or("?"),
+                s.adoption.short()
+            );
+            for l in &s.languages {
+                outln!("  {} text  {}  {}", l.language, l.hash, l.symbol);
+                for sig in &l.signatures {
+                    outln!("      {} ({})", sig.name, sig.form);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -103,6 +208,26 @@ fn print_summary(s: &RecordSummary) -> Result<()> {
             m.name,
             m.delegation.short()
         );
+    }
+    for v in &s.proceedings.silences {
+        outln!(
+            "  silence      {} on revision {}: {:?}",
+            v.silence.id.short(),
+            v.silence.revision.short(),
+            v.outcome
+        );
+    }
+    for a in &s.authentication {
+        outln!(
+            "  adoption     {} ({:?}) {} text {}",
+            a.adoption.short(),
+            a.status,
+            a.language,
+            a.hash
+        );
+        for (name, form) in &a.signed_by {
+            outln!("      signed by {name} ({form})");
+        }
     }
     Ok(())
 }

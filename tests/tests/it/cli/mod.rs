@@ -9,4 +9,5 @@ mod flow;
 mod help;
 mod identity;
 mod network;
+mod procedure;
 mod record;
