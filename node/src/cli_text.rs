@@ -86,6 +86,9 @@ pub struct ShowArgs {
     pub clean: bool,
     #[arg(long, value_enum, default_value = "text")]
     pub format: TextFormat,
+    /// The same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Write to this file instead of standard output
     #[arg(long, short)]
     pub out: Option<PathBuf>,
@@ -104,6 +107,9 @@ pub struct DiffArgs {
     pub lang: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
+    /// The same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
 #[derive(Args)]

@@ -205,7 +205,12 @@ pub fn show(home: &Home, args: &ShowArgs) -> Result<()> {
         .view(&room.state, &room.proceedings, &r.id, args.lang.as_deref())?;
     let names = room::names(&room.state);
     let name = |d: &DelegationId| names.get(d).cloned().unwrap_or_else(|| d.short());
-    let text = match (args.format, args.clean) {
+    let format = if args.json {
+        TextFormat::Json
+    } else {
+        args.format
+    };
+    let text = match (format, args.clean) {
         (TextFormat::Text, true) => view.document().render(),
         (TextFormat::Text | TextFormat::Md, clean) => crate::views::markdown(&view, clean, &name),
         (TextFormat::Html, clean) => crate::views::html(&view, clean, &name),
@@ -230,7 +235,12 @@ pub fn diff(home: &Home, args: &DiffArgs) -> Result<()> {
             .with_context(|| format!("{} has no {lang} version", r.label))
     };
     let d = crate::views::word_diff(&doc(from)?, &doc(to)?);
-    match args.format {
+    let format = if args.json {
+        DiffFormat::Json
+    } else {
+        args.format
+    };
+    match format {
         DiffFormat::Text => {
             outln!("{} -> {} ({lang})", from.label, to.label);
             outln!("{}", crate::views::diff_markdown(&d).trim_end());

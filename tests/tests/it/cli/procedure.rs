@@ -88,7 +88,7 @@ fn has_revision(node: &Node, neg: &str, label: &str) -> bool {
 }
 
 fn view(node: &Node, neg: &str, lang: &str) -> Value {
-    node.json(["draft", "show", neg, "--format", "json", "--lang", lang])
+    node.json(["draft", "show", neg, "--lang", lang])
 }
 
 fn paragraph<'a>(view: &'a Value, id: &str) -> &'a Value {
@@ -209,7 +209,12 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
             "Encourages regional cooperation;",
         ],
     );
-    // Positions on France's amendment and on a paragraph.
+    // Positions on France's amendment (once it has reached them) and on a paragraph.
+    wait_until(LIMIT, "Brazil and Egypt hold France's amendment", || {
+        [brazil, egypt]
+            .iter()
+            .all(|n| n.log(&neg).iter().any(|e| e["id"] == a_france.as_str()))
+    });
     brazil.json(["position", &neg, &a_france[..16], "support"]);
     egypt.json([
         "position",
@@ -317,17 +322,7 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
     wait_until(LIMIT, "every delegation holds Rev.1", || {
         delegations.iter().all(|d| has_revision(d, &neg, "Rev.1"))
     });
-    let diff = chair.json([
-        "draft",
-        "diff",
-        &neg,
-        "zero draft",
-        "Rev.1",
-        "--lang",
-        "fr",
-        "--format",
-        "json",
-    ]);
+    let diff = chair.json(["draft", "diff", &neg, "zero draft", "Rev.1", "--lang", "fr"]);
     assert!(
         diff.to_string().contains("sensiblement"),
         "the French comparison shows the new word: {diff}"
