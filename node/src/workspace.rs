@@ -429,7 +429,14 @@ fn explain(reason: Exclusion, kind: &str) -> String {
         Exclusion::UnknownAuthor => Some(
             "run `entente join NEG` once the chair has accredited your delegation and you have imported that record",
         ),
+        Exclusion::NotAuthorized if matches!(kind, "silence-break" | "object" | "sign") => {
+            Some("observers do not take part in decisions")
+        }
         Exclusion::NotAuthorized => Some("only a chair may do this"),
+        Exclusion::HashMismatch => {
+            Some("the text hashes must be those of the revision adopted or under silence")
+        }
+        Exclusion::SilenceNotClosed => Some("close the silence procedure first"),
         Exclusion::AlreadyMember => Some("use `entente role` to change a member's role"),
         Exclusion::NotAMember => Some(
             "the chair must `entente invite` that delegation, and you must import the record that says so",

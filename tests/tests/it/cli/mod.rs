@@ -4,6 +4,7 @@
 //! Everything lives in this one test binary so that the workspace links one executable for them.
 
 mod authorization;
+mod drafting;
 mod durability;
 mod flow;
 mod help;

@@ -549,7 +549,7 @@ fn assert_forged_copy_fails(outsider: &Outsider, public: &Path, bytes: &[u8]) {
     let mut forged = bytes.to_vec();
     forged[at..at + from.len()].copy_from_slice("marginally!!!".as_bytes());
     let path = public.with_extension("forged");
-    std::fs::write(&path, forged).unwrap();
+    std::fs::write(&path, forged).expect("write the forged copy");
     let (code, v) = outsider.verify_json(&path);
     assert_ne!(code, Some(0), "a forged communique must fail: {v}");
 }
