@@ -90,6 +90,90 @@ echo "caucus events held: France $(caucus_at France), Egypt $(caucus_at Egypt), 
 if grep -rqa "equitable use" "$work/relay"; then echo "the relay holds plaintext!" >&2; exit 1; fi
 echo "the relay's files do not contain the words said in the caucus"
 
+step "The chair circulates a zero draft in English, French and Arabic"
+cat >"$work/zero.en.txt" <<'TXT'
+symbol: NB/2026/L.1
+title: Joint statement on the Nile basin
+
+[PP1] Recalling the principles of international water law,
+
+[OP1] Agree to share data on river flows every month;
+
+[OP2] Commit to the equitable and reasonable use of the waters of the basin.
+TXT
+cat >"$work/zero.fr.txt" <<'TXT'
+symbol: NB/2026/L.1
+title: Déclaration commune sur le bassin du Nil
+
+[PP1] Rappelant les principes du droit international de l’eau,
+
+[OP1] Conviennent d’échanger chaque mois des données sur les débits du fleuve ;
+
+[OP2] S’engagent à une utilisation équitable et raisonnable des eaux du bassin.
+TXT
+cat >"$work/zero.ar.txt" <<'TXT'
+symbol: NB/2026/L.1
+title: بيان مشترك بشأن حوض النيل
+
+[PP1] إذ تشير إلى مبادئ القانون الدولي للمياه،
+
+[OP1] تتفق على تبادل البيانات المتعلقة بتدفقات النهر كل شهر؛
+
+[OP2] تلتزم بالانتفاع المنصف والمعقول بمياه الحوض.
+TXT
+texts=(--text "en=$work/zero.en.txt" --text "fr=$work/zero.fr.txt" --text "ar=$work/zero.ar.txt")
+"$entente" --home "$work/chair" draft circulate "$NEG" --label "zero draft" "${texts[@]}"
+# Waits (up to 30 s) until a command's JSON output satisfies a Python expression over `v`.
+wait_json() { # HOME EXPR ARGS...
+  local home=$1 expr=$2; shift 2
+  for _ in $(seq 1 150); do
+    if "$entente" --home "$work/$home" "$@" --json 2>/dev/null | python3 -c "import json,sys; v=json.load(sys.stdin); sys.exit(0 if ($expr) else 1)"; then return 0; fi
+    sleep 0.2
+  done
+  echo "timed out waiting on $home: $*" >&2; return 1
+}
+for d in France Egypt Brazil; do wait_json "$d" 'len(v) == 1' draft list "$NEG"; done
+
+step "France and Egypt propose conflicting amendments to OP2; Brazil supports France's"
+A_FR=$("$entente" --home "$work/France" amend "$NEG" OP2 --replace "Commit to the equitable, reasonable and sustainable use of the waters of the basin." --justification "sustainability" --json | field amendment)
+"$entente" --home "$work/Egypt" amend "$NEG" OP2 --replace "Commit to the equitable use of the waters of the basin, in accordance with existing agreements." --json >/dev/null
+wait_json Brazil "any(e['id'] == '$A_FR' for e in v)" log "$NEG"
+"$entente" --home "$work/Brazil" position "$NEG" "${A_FR:0:16}" support --json >/dev/null
+wait_json chair "[p['status'] for p in v['paragraphs'] if p['id'] == 'OP2'] == ['bracketed']" draft show "$NEG"
+"$entente" --home "$work/chair" draft show "$NEG"
+"$entente" --home "$work/chair" draft positions "$NEG" || true
+
+step "Rev.1 consolidates OP2; a silence procedure of 8 seconds; every node confirms receipt"
+sed 's/equitable and reasonable use/equitable, reasonable and sustainable use/' "$work/zero.en.txt" >"$work/rev1.en.txt"
+sed 's/utilisation équitable et raisonnable/utilisation équitable, raisonnable et durable/' "$work/zero.fr.txt" >"$work/rev1.fr.txt"
+sed 's/بالانتفاع المنصف والمعقول/بالانتفاع المنصف والمعقول والمستدام/' "$work/zero.ar.txt" >"$work/rev1.ar.txt"
+"$entente" --home "$work/chair" draft circulate "$NEG" --label "Rev.1" \
+  --text "en=$work/rev1.en.txt" --text "fr=$work/rev1.fr.txt" --text "ar=$work/rev1.ar.txt"
+"$entente" --home "$work/chair" draft diff "$NEG" "zero draft" "Rev.1" --lang fr
+for d in France Egypt Brazil; do wait_json "$d" 'len(v) == 2' draft list "$NEG"; done
+"$entente" --home "$work/chair" silence open "$NEG" --period 8s
+wait_json chair "v[-1]['not_received_by'] == []" silence status "$NEG"
+"$entente" --home "$work/chair" silence status "$NEG"
+wait_json chair "v[-1]['remaining_ms'] == 0" silence status "$NEG"
+"$entente" --home "$work/chair" silence close "$NEG"
+
+step "Adoption, and every delegation signs the text in each language"
+"$entente" --home "$work/chair" adopt "$NEG"
+for d in France Egypt Brazil; do wait_json "$d" "v[-1]['adoption'] is not None" draft list "$NEG"; done
+for h in chair France Egypt Brazil; do "$entente" --home "$work/$h" sign "$NEG" >/dev/null; done
+for _ in $(seq 1 50); do
+  "$entente" --home "$work/chair" export "$NEG" --out "$work/record.ent" >/dev/null
+  n=$("$entente" verify "$work/record.ent" --json | python3 -c 'import json,sys; print(sum(len(a["signed_by"]) for a in json.load(sys.stdin)["authentication"]))')
+  [ "$n" = 12 ] && break
+  sleep 0.2
+done
+"$entente" --home "$work/chair" export "$NEG" --adopted --out "$work/statement.public.ent"
+echo "The public signed text, checked on its own (what a ministry publishes):"
+"$entente" verify "$work/statement.public.ent"
+"$entente" --home "$work/chair" draft show "$NEG" --lang ar --format html --out "$work/statement.ar.html"
+"$entente" --home "$work/chair" draft show "$NEG" --format akn --out "$work/statement.akn.xml"
+echo "HTML (Arabic) and Akoma Ntoso exports: $work/statement.ar.html $work/statement.akn.xml"
+
 step "What Brazil's node holds (everything arrived over the network)"
 "$entente" --home "$work/Brazil" log "$NEG"
 "$entente" --home "$work/Brazil" members "$NEG"

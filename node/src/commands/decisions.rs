@@ -90,10 +90,9 @@ pub fn silence_open(home: &Home, args: &SilenceOpenArgs) -> Result<()> {
         event.id,
         json!({"silence": event.id, "revision": r.id, "deadline": deadline, "deadline_utc": utc(deadline)}),
         format!(
-            "{} is under silence procedure until {} (silence {})",
+            "{} is under silence procedure until {}",
             r.label,
             utc(deadline),
-            event.id.short()
         ),
     )
 }
