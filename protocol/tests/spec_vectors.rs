@@ -14,6 +14,9 @@ use entente_protocol::{Body, Event, Role, fingerprint, fold};
 
 const SPEC: &str = include_str!("../SPEC.md");
 
+/// The text of the `text.*` vectors, in the plain-text convention of SPEC.md section 11.
+const TEXT_SAMPLE: &str = "symbol: A/CONF.1/L.3\ntitle: Déclaration sur le Rhin\n\n[PP1] Rappelant la Convention,\n\n[OP1] Décide de réduire les rejets ;\nsans délai ;\n\n[OP1.a] dans le cours principal.\n";
+
 /// `name: value` lines of the fenced blocks after the "Test vectors" heading.
 fn spec_vectors() -> BTreeMap<String, String> {
     let section = SPEC
@@ -121,6 +124,23 @@ fn computed_vectors() -> BTreeMap<String, String> {
     assert_eq!(sealed::open(&sealed_event.header, &key), Ok(content));
     put("sealed.header", hex::encode(sealed_event.header_bytes()));
     put("sealed.id", sealed_event.id.to_hex());
+
+    // Texts (section 11) and a signature's body (section 13).
+    let doc = entente_protocol::text::Document::parse("fr", TEXT_SAMPLE).expect("the sample parses");
+    assert_eq!(doc.render(), TEXT_SAMPLE, "the sample is in the canonical form");
+    put("text.document", hex::encode(doc.encode()));
+    put("text.hash", hex::encode(doc.hash()));
+    put(
+        "text.paragraph_hash",
+        hex::encode(entente_protocol::text::paragraph_hash(&doc.paragraphs[1].text)),
+    );
+    let sign = Body::Decision(entente_protocol::decisions::Decision::Sign {
+        adoption: events[3].id,
+        language: "fr".into(),
+        hash: doc.hash(),
+        form: entente_protocol::decisions::SignatureForm::AdReferendum,
+    });
+    put("sign.body", hex::encode(sign.encode()));
 
     let state = fold(&events).expect("folds");
     put(
