@@ -126,13 +126,20 @@ fn computed_vectors() -> BTreeMap<String, String> {
     put("sealed.id", sealed_event.id.to_hex());
 
     // Texts (section 11) and a signature's body (section 13).
-    let doc = entente_protocol::text::Document::parse("fr", TEXT_SAMPLE).expect("the sample parses");
-    assert_eq!(doc.render(), TEXT_SAMPLE, "the sample is in the canonical form");
+    let doc =
+        entente_protocol::text::Document::parse("fr", TEXT_SAMPLE).expect("the sample parses");
+    assert_eq!(
+        doc.render(),
+        TEXT_SAMPLE,
+        "the sample is in the canonical form"
+    );
     put("text.document", hex::encode(doc.encode()));
     put("text.hash", hex::encode(doc.hash()));
     put(
         "text.paragraph_hash",
-        hex::encode(entente_protocol::text::paragraph_hash(&doc.paragraphs[1].text)),
+        hex::encode(entente_protocol::text::paragraph_hash(
+            &doc.paragraphs[1].text,
+        )),
     );
     let sign = Body::Decision(entente_protocol::decisions::Decision::Sign {
         adoption: events[3].id,
