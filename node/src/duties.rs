@@ -40,9 +40,21 @@ fn receipts_for(
     me: &Identity,
     negotiation: &entente_protocol::NegotiationId,
 ) -> Result<()> {
-    let (events, state) = ws.load(negotiation)?;
+    let (_, state) = ws.load(negotiation)?;
+    if due(&state, me).next().is_none() {
+        return Ok(());
+    }
+    // Receipt means "this device can read the text, and it is the text under silence".
+    let room = crate::room::Room::load(ws, me, negotiation)?;
     for silence in due(&state, me) {
-        if !events.iter().any(|e| e.id == silence.revision) {
+        let Some(revision) = room.draft.revision(&silence.revision) else {
+            continue;
+        };
+        if revision.hashes() != silence.hashes {
+            tracing::warn!(
+                silence = %silence.id,
+                "the hashes under silence are not those of the revision this device reads: no receipt"
+            );
             continue;
         }
         ws.post(

@@ -1,6 +1,7 @@
 //! A delegation's node: key store, SQLite store, the libp2p network and the `entente` commands.
 //! The rules live in `entente-protocol`; this crate moves, stores and shows bytes.
 
+pub mod actions;
 pub mod cli;
 pub mod cli_text;
 pub mod commands;

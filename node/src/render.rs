@@ -334,7 +334,22 @@ fn summary(e: &LogEntry) -> String {
 }
 
 /// `2026-11-23T15:42:07Z` for milliseconds since the Unix epoch.
+/// Times a hostile event may claim beyond year 9999 are shown as raw milliseconds.
 pub fn utc(ms: u64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-    humantime::format_rfc3339_seconds(t).to_string()
+    use std::fmt::Write;
+    let t = std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_millis(ms));
+    let mut out = String::new();
+    match t.map(|t| write!(out, "{}", humantime::format_rfc3339_seconds(t))) {
+        Some(Ok(())) => out,
+        _ => format!("{ms} ms after 1970"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_time_past_year_9999_is_shown_not_a_crash() {
+        assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+        assert!(super::utc(u64::MAX).contains("ms after 1970"));
+    }
 }

@@ -137,6 +137,28 @@ impl Room {
         }
     }
 
+    /// Whether the rules would take a procedural decision from this device now: checked before a
+    /// command writes anything that goes with it (such as the sealed reason of a break).
+    pub fn check_decision(&self, me: &Identity, decision: &Decision) -> Result<()> {
+        let body = Body::Decision(decision.clone());
+        let mut header = entente_protocol::EventHeader::new(
+            Some(self.negotiation),
+            me.public.device,
+            self.state.heads.clone(),
+            u64::MAX,
+            crate::workspace::now_ms(),
+            &body,
+        );
+        header.channel = entente_protocol::body::GOVERNANCE_CHANNEL.to_string();
+        let probe = Event::sign(header, &me.device_key).context("cannot sign a probe event")?;
+        self.state.admits(&probe).map_err(|reason| {
+            anyhow::anyhow!(
+                "refused: the rules exclude this {}: {reason}",
+                decision.kind()
+            )
+        })
+    }
+
     fn my_standing(&self, me: &Identity) -> Result<(Role, bool)> {
         let m = self
             .state
@@ -154,7 +176,14 @@ impl Room {
 pub fn post_draft(ws: &mut Workspace, me: &Identity, room: &Room, draft: Draft) -> Result<Event> {
     let (role, pen) = room.my_standing(me)?;
     room.draft
-        .admits(me.public.delegation, role, pen, &draft, &room.contents)
+        .admits(
+            &room.state,
+            me.public.delegation,
+            role,
+            pen,
+            &draft,
+            &room.contents,
+        )
         .map_err(|e| anyhow::anyhow!("refused: {e}"))?;
     ws.post_content(
         me,
@@ -184,22 +213,33 @@ pub fn circulate(
     versions: Vec<Version>,
 ) -> Result<(Event, usize)> {
     let encoded = encode_versions(&versions);
+    let inline = Draft::Revision {
+        label: label.to_string(),
+        supersedes,
+        content: TextContent::Inline(versions),
+    };
     if encoded.len() <= INLINE_LIMIT {
-        let draft = Draft::Revision {
-            label: label.to_string(),
-            supersedes,
-            content: TextContent::Inline(versions),
-        };
-        return Ok((post_draft(ws, me, room, draft)?, 0));
+        return Ok((post_draft(ws, me, room, inline)?, 0));
     }
+    // Every rule but the blobs' own is checked on the inline form before any part is written.
     let (role, pen) = room.my_standing(me)?;
-    if !pen {
+    room.draft
+        .admits(
+            &room.state,
+            me.public.delegation,
+            role,
+            pen,
+            &inline,
+            &room.contents,
+        )
+        .map_err(|e| anyhow::anyhow!("refused: {e}"))?;
+    if encoded.len() > MAX_BLOB_PART_BYTES * entente_protocol::drafts::MAX_BLOB_PARTS {
         bail!(
-            "refused: {}",
-            entente_protocol::drafting::DraftExclusion::NotPenholder
+            "the text is {} bytes; a revision holds at most {} bytes",
+            encoded.len(),
+            MAX_BLOB_PART_BYTES * entente_protocol::drafts::MAX_BLOB_PARTS
         );
     }
-    let _ = role;
     let mut parts = Vec::new();
     for chunk in encoded.chunks(MAX_BLOB_PART_BYTES) {
         let blob = ws.post_content(

@@ -6,12 +6,15 @@
 //! only the content, the fold order and each entry's role at the time.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::body::{PLENARY_CHANNEL, Role};
-use crate::drafts::{AmendOp, Draft, MarkKind, Stance, StatementKind, TextContent, Version};
+use crate::drafts::{
+    AmendOp, Draft, MAX_OPTIONS, MarkKind, Stance, StatementKind, TextContent, Version,
+};
 use crate::ids::{DelegationId, EventId};
 use crate::proceedings::{AdoptionStatus, Proceedings};
 use crate::state::NegotiationState;
@@ -27,24 +30,28 @@ pub enum DraftExclusion {
     Observer,
     #[error("only the chair marks paragraphs discussed or agreed, and resolves brackets")]
     NotChair,
-    #[error("it names a revision, amendment or bracket that is not in the text")]
+    #[error("it names a revision or amendment that is not in the text")]
     UnknownTarget,
     #[error("it names a paragraph that the revision does not have")]
     UnknownParagraph,
     #[error(
-        "a revision needs the working language, one version per language, aligned paragraph ids"
+        "a revision needs the working language first, then translations, one version per language, aligned paragraph ids, and a source for every translated paragraph"
     )]
     BadVersions,
-    #[error("the revision's blobs are missing or do not match its hash")]
+    #[error("the revision's blobs are missing, repeated, or do not match its hash")]
     BlobMismatch,
     #[error("the amendment is not well formed for its operation")]
     BadAmendment,
-    #[error("the bracket is resolved already, or the choice is not one of its options")]
+    #[error(
+        "the bracket is unknown or resolved already, the span is not in the paragraph, it has too many options, or the choice is not one of its options"
+    )]
     BadBracket,
     #[error("a delegation confirms or withdraws only its own ad referendum agreement")]
     NotAdReferendum,
     #[error("drafting content counts only in the plenary channel")]
     NotPlenary,
+    #[error("a statement needs some text")]
+    EmptyStatement,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,10 +61,14 @@ pub struct RevisionRecord {
     pub supersedes: Option<EventId>,
     pub delegation: Option<DelegationId>,
     pub time: u64,
+    /// Shared, because checks clone the drafting state and texts can be large.
     #[serde(skip)]
-    pub versions: Vec<Version>,
+    pub versions: Arc<Vec<Version>>,
     pub languages: Vec<String>,
     pub symbol: String,
+    /// Paragraph id to the paragraph hash of its working-language text.
+    #[serde(skip)]
+    keys: BTreeMap<String, [u8; 32]>,
 }
 
 impl RevisionRecord {
@@ -67,7 +78,7 @@ impl RevisionRecord {
             .find(|v| v.document.language == language)
     }
 
-    /// The first version: the working language.
+    /// The first version: the working language (a revision always has it).
     pub fn source(&self) -> &Document {
         &self.versions[0].document
     }
@@ -80,6 +91,10 @@ impl RevisionRecord {
             .collect()
     }
 }
+
+/// A paragraph's identity across revisions: its id and the hash of its working-language text.
+/// Marks and brackets carry from one revision to another while this stays the same.
+type LineageKey = (String, [u8; 32]);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct AmendmentRecord {
@@ -105,6 +120,8 @@ pub struct BracketRecord {
     /// Who placed it (views show it only if the charter says so).
     pub placed_by: DelegationId,
     pub resolved: Option<String>,
+    #[serde(skip)]
+    key: LineageKey,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +154,14 @@ pub struct MarkRecord {
     pub delegation: DelegationId,
 }
 
+/// Where the room stands on one paragraph text, from its marks in fold order.
+#[derive(Debug, Clone, Default)]
+struct Agreement {
+    agreed: bool,
+    discussed: bool,
+    pending: BTreeSet<DelegationId>,
+}
+
 /// Everything said about the text, in fold order.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DraftState {
@@ -148,6 +173,18 @@ pub struct DraftState {
     pub statements: Vec<StatementRecord>,
     pub marks: Vec<MarkRecord>,
     pub excluded: Vec<(EventId, DraftExclusion)>,
+    // Indexes, so that hostile volumes of content cost n log n, not n squared.
+    #[serde(skip)]
+    revision_index: BTreeMap<EventId, usize>,
+    #[serde(skip)]
+    bracket_index: BTreeMap<EventId, usize>,
+    #[serde(skip)]
+    position_index: BTreeMap<(DelegationId, EventId, String), usize>,
+    #[serde(skip)]
+    agreements: BTreeMap<LineageKey, Agreement>,
+    /// Blob parts folded so far (a revision may only use parts that come before it).
+    #[serde(skip)]
+    blobs: BTreeSet<EventId>,
 }
 
 /// Opened drafting content by event id, with the channel it travelled in: what a member's
@@ -157,6 +194,7 @@ pub type Contents = HashMap<EventId, (String, Draft)>;
 impl DraftState {
     /// Folds the opened content of included plenary events in the state's order.
     pub fn fold(state: &NegotiationState, contents: &Contents) -> Self {
+        let working = state.charter.languages.first().map(String::as_str);
         let mut s = DraftState::default();
         for entry in &state.entries {
             if entry.excluded.is_some() {
@@ -168,13 +206,10 @@ impl DraftState {
             let Some(delegation) = entry.delegation else {
                 continue;
             };
-            if matches!(draft, Draft::Blob { .. }) {
-                continue;
-            }
             let verdict = if channel != PLENARY_CHANNEL {
                 Err(DraftExclusion::NotPlenary)
             } else {
-                s.apply(entry, delegation, draft, contents)
+                s.apply(entry, delegation, draft, contents, working)
             };
             if let Err(e) = verdict {
                 s.excluded.push((entry.id, e));
@@ -187,6 +222,7 @@ impl DraftState {
     /// not) after everything folded so far: what a node checks before it posts. Changes nothing.
     pub fn admits(
         &self,
+        state: &NegotiationState,
         delegation: DelegationId,
         role: Role,
         pen: bool,
@@ -204,11 +240,13 @@ impl DraftState {
             role: Some(role),
             pen,
         };
-        self.clone().apply(&entry, delegation, draft, contents)
+        let working = state.charter.languages.first().map(String::as_str);
+        self.clone()
+            .apply(&entry, delegation, draft, contents, working)
     }
 
     pub fn revision(&self, id: &EventId) -> Option<&RevisionRecord> {
-        self.revisions.iter().find(|r| r.id == *id)
+        self.revision_index.get(id).map(|i| &self.revisions[*i])
     }
 
     /// The latest revision circulated.
@@ -216,13 +254,14 @@ impl DraftState {
         self.revisions.last()
     }
 
-    fn has_paragraph(&self, revision: &EventId, paragraph: &str) -> Result<(), DraftExclusion> {
+    /// The lineage key of a paragraph of a revision, if both exist.
+    fn key(&self, revision: &EventId, paragraph: &str) -> Result<LineageKey, DraftExclusion> {
         let r = self
             .revision(revision)
             .ok_or(DraftExclusion::UnknownTarget)?;
-        r.source()
-            .paragraph(paragraph)
-            .map(|_| ())
+        r.keys
+            .get(paragraph)
+            .map(|h| (paragraph.to_string(), *h))
             .ok_or(DraftExclusion::UnknownParagraph)
     }
 
@@ -232,9 +271,15 @@ impl DraftState {
         delegation: DelegationId,
         draft: &Draft,
         contents: &Contents,
+        working_language: Option<&str>,
     ) -> Result<(), DraftExclusion> {
         let role = entry.role.unwrap_or(Role::Observer);
         let chair = role == Role::Chair;
+        if let Draft::Blob { .. } = draft {
+            // A part of a text: it counts only through a revision that names it.
+            self.blobs.insert(entry.id);
+            return Ok(());
+        }
         if role == Role::Observer {
             return Err(DraftExclusion::Observer);
         }
@@ -251,8 +296,15 @@ impl DraftState {
                 if supersedes.is_some_and(|p| self.revision(&p).is_none()) {
                     return Err(DraftExclusion::UnknownTarget);
                 }
-                let versions = resolve(content, contents)?;
-                check_versions(&versions)?;
+                let versions = resolve(content, contents, &self.blobs)?;
+                check_versions(&versions, working_language)?;
+                let keys = versions[0]
+                    .document
+                    .paragraphs
+                    .iter()
+                    .map(|p| (p.id.clone(), paragraph_hash(&p.text)))
+                    .collect();
+                self.revision_index.insert(entry.id, self.revisions.len());
                 self.revisions.push(RevisionRecord {
                     id: entry.id,
                     label: label.clone(),
@@ -264,7 +316,8 @@ impl DraftState {
                         .map(|v| v.document.language.clone())
                         .collect(),
                     symbol: versions[0].document.symbol.clone(),
-                    versions,
+                    versions: Arc::new(versions),
+                    keys,
                 });
             }
             Draft::Amendment {
@@ -275,7 +328,7 @@ impl DraftState {
                 text,
                 justification,
             } => {
-                self.has_paragraph(revision, paragraph)?;
+                self.key(revision, paragraph)?;
                 let well_formed = match op {
                     AmendOp::Delete => text.is_empty() && new_id.is_empty(),
                     AmendOp::Replace => {
@@ -285,9 +338,7 @@ impl DraftState {
                     AmendOp::InsertAfter => {
                         valid_paragraph_id(new_id)
                             && crate::text::check_paragraph_text(new_id, text).is_ok()
-                            && self
-                                .revision(revision)
-                                .is_some_and(|r| r.source().paragraph(new_id).is_none())
+                            && self.key(revision, new_id).is_err()
                     }
                 };
                 if !well_formed {
@@ -312,7 +363,7 @@ impl DraftState {
                 options,
                 reason,
             } => {
-                self.has_paragraph(revision, paragraph)?;
+                let key = self.key(revision, paragraph)?;
                 let source = self
                     .revision(revision)
                     .and_then(|r| r.source().paragraph(paragraph))
@@ -331,6 +382,7 @@ impl DraftState {
                         all.push(o.clone());
                     }
                 }
+                self.bracket_index.insert(entry.id, self.brackets.len());
                 self.brackets.push(BracketRecord {
                     id: entry.id,
                     revision: *revision,
@@ -340,11 +392,12 @@ impl DraftState {
                     reason: reason.clone(),
                     placed_by: delegation,
                     resolved: None,
+                    key,
                 });
             }
             Draft::BracketOption { bracket, text } => {
                 let b = self.bracket_mut(bracket)?;
-                if b.resolved.is_some() {
+                if b.resolved.is_some() || b.options.len() > MAX_OPTIONS {
                     return Err(DraftExclusion::BadBracket);
                 }
                 if !b.options.contains(text) {
@@ -372,21 +425,25 @@ impl DraftState {
                         return Err(DraftExclusion::UnknownTarget);
                     }
                 } else {
-                    self.has_paragraph(target, paragraph)?;
+                    self.key(target, paragraph)?;
                 }
-                self.positions.retain(|p| {
-                    !(p.delegation == delegation
-                        && p.target == *target
-                        && p.paragraph == *paragraph)
-                });
-                self.positions.push(PositionRecord {
+                let record = PositionRecord {
                     id: entry.id,
                     target: *target,
                     paragraph: paragraph.clone(),
                     stance: *stance,
                     note: note.clone(),
                     delegation,
-                });
+                };
+                // A later position on the same thing replaces the earlier one.
+                let slot = (delegation, *target, paragraph.clone());
+                match self.position_index.get(&slot) {
+                    Some(i) => self.positions[*i] = record,
+                    None => {
+                        self.position_index.insert(slot, self.positions.len());
+                        self.positions.push(record);
+                    }
+                }
             }
             Draft::Statement {
                 kind,
@@ -395,7 +452,7 @@ impl DraftState {
                 text,
             } => {
                 if text.trim().is_empty() {
-                    return Err(DraftExclusion::BadAmendment);
+                    return Err(DraftExclusion::EmptyStatement);
                 }
                 self.statements.push(StatementRecord {
                     id: entry.id,
@@ -412,18 +469,30 @@ impl DraftState {
                 paragraph,
                 mark,
             } => {
-                self.has_paragraph(revision, paragraph)?;
+                let key = self.key(revision, paragraph)?;
+                let agreement = self.agreements.entry(key).or_default();
                 match mark {
                     MarkKind::Discussed | MarkKind::Agreed if !chair => {
                         return Err(DraftExclusion::NotChair);
                     }
-                    MarkKind::Confirmed | MarkKind::Withdrawn => {
-                        let pending = self.pending_ad_referendum(revision, paragraph);
-                        if !pending.contains(&delegation) {
-                            return Err(DraftExclusion::NotAdReferendum);
-                        }
+                    MarkKind::Confirmed | MarkKind::Withdrawn
+                        if !agreement.pending.contains(&delegation) =>
+                    {
+                        return Err(DraftExclusion::NotAdReferendum);
                     }
-                    _ => {}
+                    MarkKind::Discussed => agreement.discussed = true,
+                    MarkKind::Agreed => agreement.agreed = true,
+                    MarkKind::AdReferendum => {
+                        agreement.agreed = true;
+                        agreement.pending.insert(delegation);
+                    }
+                    MarkKind::Confirmed => {
+                        agreement.pending.remove(&delegation);
+                    }
+                    MarkKind::Withdrawn => {
+                        agreement.pending.remove(&delegation);
+                        agreement.agreed = false;
+                    }
                 }
                 self.marks.push(MarkRecord {
                     id: entry.id,
@@ -438,74 +507,35 @@ impl DraftState {
     }
 
     fn bracket_mut(&mut self, id: &EventId) -> Result<&mut BracketRecord, DraftExclusion> {
-        self.brackets
-            .iter_mut()
-            .find(|b| b.id == *id)
-            .ok_or(DraftExclusion::UnknownTarget)
+        let i = *self
+            .bracket_index
+            .get(id)
+            .ok_or(DraftExclusion::BadBracket)?;
+        Ok(&mut self.brackets[i])
     }
 
-    /// The working-language text of `paragraph` in `revision`: marks and brackets carry over
-    /// to a later revision only while this stays the same.
-    fn lineage(&self, revision: &EventId, paragraph: &str) -> Option<(String, [u8; 32])> {
-        let r = self.revision(revision)?;
-        let p = r.source().paragraph(paragraph)?;
-        Some((paragraph.to_string(), paragraph_hash(&p.text)))
-    }
-
-    fn same_text<'a>(
-        &'a self,
-        revision: &EventId,
-        paragraph: &'a str,
-    ) -> impl Fn(&EventId, &str) -> bool + 'a {
-        let key = self.lineage(revision, paragraph);
-        move |r: &EventId, p: &str| key.is_some() && self.lineage(r, p) == key
-    }
-
-    fn pending_ad_referendum(&self, revision: &EventId, paragraph: &str) -> BTreeSet<DelegationId> {
-        self.agreement(revision, paragraph).1
-    }
-
-    /// Whether the chair's agreement stands, and which delegations' ad referendum agreement is
-    /// pending, from the marks on this paragraph text.
-    fn agreement(
-        &self,
-        revision: &EventId,
-        paragraph: &str,
-    ) -> (bool, BTreeSet<DelegationId>, bool) {
-        let same = self.same_text(revision, paragraph);
-        let mut agreed = false;
-        let mut discussed = false;
-        let mut pending = BTreeSet::new();
-        for m in self
-            .marks
-            .iter()
-            .filter(|m| same(&m.revision, &m.paragraph))
-        {
-            match m.mark {
-                MarkKind::Discussed => discussed = true,
-                MarkKind::Agreed => agreed = true,
-                MarkKind::AdReferendum => {
-                    agreed = true;
-                    pending.insert(m.delegation);
-                }
-                MarkKind::Confirmed => {
-                    pending.remove(&m.delegation);
-                }
-                MarkKind::Withdrawn => {
-                    pending.remove(&m.delegation);
-                    agreed = false;
-                }
-            }
-        }
-        (agreed, pending, discussed)
+    /// The room's agreement on a paragraph of a revision (carried over unchanged texts).
+    fn agreement(&self, revision: &EventId, paragraph: &str) -> Agreement {
+        self.key(revision, paragraph)
+            .ok()
+            .and_then(|k| self.agreements.get(&k).cloned())
+            .unwrap_or_default()
     }
 }
 
-/// Puts a revision's versions together from its event or its blobs.
-fn resolve(content: &TextContent, contents: &Contents) -> Result<Vec<Version>, DraftExclusion> {
+/// Puts a revision's versions together from its event or from blobs folded before it.
+fn resolve(
+    content: &TextContent,
+    contents: &Contents,
+    blobs: &BTreeSet<EventId>,
+) -> Result<Vec<Version>, DraftExclusion> {
     match content {
         TextContent::Inline(v) => Ok(v.clone()),
         TextContent::Blobs { parts, sha256 } => {
+            let distinct: BTreeSet<&EventId> = parts.iter().collect();
+            if distinct.len() != parts.len() || parts.iter().any(|p| !blobs.contains(p)) {
+                return Err(DraftExclusion::BlobMismatch);
+            }
             let mut bytes = Vec::new();
             for p in parts {
                 match contents.get(p) {
@@ -524,9 +554,16 @@ fn resolve(content: &TextContent, contents: &Contents) -> Result<Vec<Version>, D
     }
 }
 
-/// Language versions: at least one, distinct languages, the same paragraph ids in the same order.
-fn check_versions(versions: &[Version]) -> Result<(), DraftExclusion> {
+/// Language versions: the working language first, then translations in distinct languages,
+/// the same paragraph ids in the same order, and a source for every translated paragraph.
+pub fn check_versions(
+    versions: &[Version],
+    working_language: Option<&str>,
+) -> Result<(), DraftExclusion> {
     let first = versions.first().ok_or(DraftExclusion::BadVersions)?;
+    if working_language.is_some_and(|w| w != first.document.language) {
+        return Err(DraftExclusion::BadVersions);
+    }
     let ids = |d: &Document| {
         d.paragraphs
             .iter()
@@ -534,16 +571,19 @@ fn check_versions(versions: &[Version]) -> Result<(), DraftExclusion> {
             .collect::<Vec<_>>()
     };
     let mut langs = BTreeSet::new();
-    for v in versions {
+    for (i, v) in versions.iter().enumerate() {
+        let sources_ok = if i == 0 {
+            v.sources.iter().all(Option::is_none)
+        } else {
+            v.sources.iter().all(Option::is_some)
+        };
         if !langs.insert(v.document.language.as_str())
             || ids(&v.document) != ids(&first.document)
             || v.sources.len() != v.document.paragraphs.len()
+            || !sources_ok
         {
             return Err(DraftExclusion::BadVersions);
         }
-    }
-    if first.sources.iter().any(Option::is_some) {
-        return Err(DraftExclusion::BadVersions);
     }
     Ok(())
 }
@@ -664,31 +704,56 @@ impl DraftState {
         let r = self
             .revision(revision)
             .ok_or_else(|| ViewError::NoRevision(revision.short()))?;
-        let language = language.unwrap_or(&r.languages[0]);
+        let language = language.unwrap_or(&r.source().language);
         let version = r.version(language).ok_or_else(|| ViewError::NoLanguage {
             revision: r.label.clone(),
             language: language.to_string(),
             available: r.languages.join(", "),
         })?;
+        // An adoption counts for this text only if it names this text's hashes.
+        let hashes = r.hashes();
         let adopted = proceedings
             .adoptions
             .iter()
-            .find(|a| a.adoption.revision == *revision)
+            .find(|a| a.adoption.revision == *revision && a.adoption.hashes == hashes)
             .map(|a| a.status);
         let source = r.source();
+        // Group once, so that a view costs n log n in the amount of content.
+        let mut open_brackets: BTreeMap<&LineageKey, Vec<&BracketRecord>> = BTreeMap::new();
+        for b in self.brackets.iter().filter(|b| b.resolved.is_none()) {
+            open_brackets.entry(&b.key).or_default().push(b);
+        }
+        let mut amendments_on: BTreeMap<&str, Vec<&AmendmentRecord>> = BTreeMap::new();
+        for a in self.amendments.iter().filter(|a| a.revision == *revision) {
+            amendments_on
+                .entry(a.paragraph.as_str())
+                .or_default()
+                .push(a);
+        }
+        let with_positions: BTreeSet<&str> = self
+            .positions
+            .iter()
+            .filter(|x| x.target == *revision)
+            .map(|x| x.paragraph.as_str())
+            .collect();
         let mut paragraphs = Vec::new();
         for (i, p) in version.document.paragraphs.iter().enumerate() {
             let src_text = source
                 .paragraph(&p.id)
                 .map(|s| s.text.as_str())
                 .unwrap_or("");
-            let stale_translation =
-                version.sources[i].is_some_and(|h| h != paragraph_hash(src_text));
-            let same = self.same_text(revision, &p.id);
-            let mut brackets: Vec<BracketView> = self
-                .brackets
-                .iter()
-                .filter(|b| b.resolved.is_none() && same(&b.revision, &b.paragraph))
+            let stale_translation = version
+                .sources
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|h| h != paragraph_hash(src_text));
+            let key = self.key(revision, &p.id).ok();
+            let mut brackets: Vec<BracketView> = key
+                .as_ref()
+                .and_then(|k| open_brackets.get(k))
+                .into_iter()
+                .flatten()
                 .map(|b| BracketView {
                     id: b.id,
                     span: b.span.clone(),
@@ -698,19 +763,15 @@ impl DraftState {
                     amendments: Vec::new(),
                 })
                 .collect();
-            let amendments: Vec<&AmendmentRecord> = self
-                .amendments
+            let on_this = amendments_on.get(p.id.as_str()).map_or(&[][..], |v| &v[..]);
+            let amendments: Vec<&AmendmentRecord> = on_this
                 .iter()
-                .filter(|a| {
-                    a.revision == *revision && a.paragraph == p.id && a.op != AmendOp::InsertAfter
-                })
+                .copied()
+                .filter(|a| a.op != AmendOp::InsertAfter)
                 .collect();
-            let mut proposals: Vec<EventId> = self
-                .amendments
+            let mut proposals: Vec<EventId> = on_this
                 .iter()
-                .filter(|a| {
-                    a.revision == *revision && a.paragraph == p.id && a.op == AmendOp::InsertAfter
-                })
+                .filter(|a| a.op == AmendOp::InsertAfter)
                 .map(|a| a.id)
                 .collect();
             if amendments.len() >= 2 {
@@ -738,20 +799,17 @@ impl DraftState {
             } else {
                 proposals.extend(amendments.iter().map(|a| a.id));
             }
-            let (agreed, pending, discussed) = self.agreement(revision, &p.id);
-            let touched = discussed
-                || self
-                    .positions
-                    .iter()
-                    .any(|x| x.target == *revision && x.paragraph == p.id)
+            let agreement = self.agreement(revision, &p.id);
+            let touched = agreement.discussed
+                || with_positions.contains(p.id.as_str())
                 || !proposals.is_empty();
             let status = if adopted == Some(AdoptionStatus::Adopted) {
                 ParagraphStatus::Adopted
             } else if !brackets.is_empty() {
                 ParagraphStatus::Bracketed
-            } else if agreed && !pending.is_empty() {
+            } else if agreement.agreed && !agreement.pending.is_empty() {
                 ParagraphStatus::AgreedAdReferendum
-            } else if agreed {
+            } else if agreement.agreed {
                 ParagraphStatus::Agreed
             } else if touched {
                 ParagraphStatus::Discussed
@@ -764,7 +822,7 @@ impl DraftState {
                 level: p.level(),
                 text: p.text.clone(),
                 status,
-                pending_ad_referendum: pending.into_iter().collect(),
+                pending_ad_referendum: agreement.pending.into_iter().collect(),
                 brackets,
                 proposals,
                 stale_translation,

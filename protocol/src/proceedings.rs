@@ -76,69 +76,88 @@ pub struct Proceedings {
 /// The causal order of the folded events.
 struct Causality<'a> {
     by_id: HashMap<EventId, &'a Entry>,
+    children: HashMap<EventId, Vec<EventId>>,
+}
+
+/// What is before and after one event (a close or an adoption): computed once per event, so that
+/// classifying any number of acts against it costs one lookup each.
+struct Horizon {
+    id: EventId,
+    before: HashSet<EventId>,
+    after: HashSet<EventId>,
 }
 
 impl<'a> Causality<'a> {
     fn new(state: &'a NegotiationState) -> Self {
+        let mut children: HashMap<EventId, Vec<EventId>> = HashMap::new();
+        for e in &state.entries {
+            for p in &e.parents {
+                children.entry(*p).or_default().push(e.id);
+            }
+        }
         Self {
             by_id: state.entries.iter().map(|e| (e.id, e)).collect(),
+            children,
         }
     }
 
-    /// Whether `a` is a strict ancestor of `b`.
-    fn precedes(&self, a: EventId, b: EventId) -> bool {
-        let Some(floor) = self.by_id.get(&a).map(|e| e.lamport) else {
-            return false;
-        };
+    /// Every event reachable from `from` by `next`, `from` excluded.
+    fn reach(&self, from: EventId, next: impl Fn(&EventId) -> Vec<EventId>) -> HashSet<EventId> {
         let mut seen = HashSet::new();
-        let mut stack = vec![b];
+        let mut stack = next(&from);
         while let Some(id) = stack.pop() {
-            let Some(entry) = self.by_id.get(&id) else {
-                continue;
-            };
-            for p in &entry.parents {
-                if *p == a {
-                    return true;
-                }
-                // Lamport clocks grow along parent links: nothing below `a`'s can lead to it.
-                if self.by_id.get(p).is_some_and(|e| e.lamport > floor) && seen.insert(*p) {
-                    stack.push(*p);
-                }
+            if seen.insert(id) {
+                stack.extend(next(&id));
             }
         }
-        false
+        seen
+    }
+
+    fn horizon(&self, id: EventId) -> Horizon {
+        let parents = |x: &EventId| {
+            self.by_id
+                .get(x)
+                .map_or_else(Vec::new, |e| e.parents.clone())
+        };
+        let children = |x: &EventId| self.children.get(x).cloned().unwrap_or_default();
+        Horizon {
+            id,
+            before: self.reach(id, parents),
+            after: self.reach(id, children),
+        }
     }
 
     fn time(&self, id: EventId) -> u64 {
         self.by_id.get(&id).map_or(0, |e| e.time)
     }
+}
 
-    /// How an act that had to come before `closing` (and, with a deadline, before it) counts.
-    fn standing(
-        &self,
-        act: EventId,
-        act_time: u64,
-        closing: Option<EventId>,
-        deadline: Option<u64>,
-    ) -> Standing {
-        if closing.is_some_and(|c| self.precedes(c, act)) {
-            return Standing::Late;
-        }
-        if deadline.is_some_and(|d| act_time > d) {
-            return Standing::Late;
-        }
-        match closing {
-            Some(c) if !self.precedes(act, c) => Standing::Contested,
-            _ => Standing::Counted,
+impl Horizon {
+    /// How an act that had to come before this closing event (and before `deadline`) counts.
+    fn standing(&self, act: EventId, act_time: u64, deadline: Option<u64>) -> Standing {
+        if self.after.contains(&act) || deadline.is_some_and(|d| act_time > d) {
+            Standing::Late
+        } else if self.before.contains(&act) || act == self.id {
+            Standing::Counted
+        } else {
+            Standing::Contested
         }
     }
 }
 
 fn silence_view(c: &Causality<'_>, s: &Silence) -> SilenceView {
+    let close = s.close.map(|id| c.horizon(id));
     let standings: Vec<(EventId, Standing)> = s
         .breaks
         .iter()
-        .map(|b: &SilenceBreak| (b.id, c.standing(b.id, b.time, s.close, Some(s.deadline))))
+        .map(|b: &SilenceBreak| {
+            let st = match &close {
+                Some(h) => h.standing(b.id, b.time, Some(s.deadline)),
+                None if b.time > s.deadline => Standing::Late,
+                None => Standing::Counted,
+            };
+            (b.id, st)
+        })
         .collect();
     let any = |x: Standing| standings.iter().any(|(_, st)| *st == x);
     let outcome = match s.close {
@@ -190,13 +209,13 @@ impl Proceedings {
                     ),
                 }
             }
-            let objections: Vec<(Objection, Standing)> = state
-                .procedure
-                .objections
-                .get(&a.revision)
+            let list = state.procedure.objections.get(&a.revision);
+            let horizon = list.map(|_| c.horizon(a.id));
+            let objections: Vec<(Objection, Standing)> = list
                 .into_iter()
                 .flatten()
-                .map(|o| (o.clone(), c.standing(o.id, c.time(o.id), Some(a.id), None)))
+                .zip(std::iter::repeat(&horizon))
+                .filter_map(|(o, h)| h.as_ref().map(|h| (o.clone(), h.standing(o.id, 0, None))))
                 .collect();
             for (o, st) in &objections {
                 match st {

@@ -49,6 +49,10 @@ pub enum PublicTextError {
     MissingLanguage(String),
     #[error("the bundle holds a {0} event, which a public signed text never carries")]
     Confidential(String),
+    #[error("the events are not exactly those of this adoption, in (lamport, id) order, once each")]
+    EventSelection,
+    #[error("the texts are not exactly the adopted languages, sorted by language, once each")]
+    DocumentSelection,
 }
 
 /// Governance kinds a public signed text may carry.
@@ -92,6 +96,9 @@ pub fn select_events<'a>(events: &'a [Event], adoption: &EventId) -> Vec<&'a Eve
             Some(b) => is_public_kind(b),
             None => false,
         })
+        // Only what travelled in clear: a plaintext kind posted in a restricted channel (excluded
+        // by the rules) would reveal that channel.
+        .filter(|e| e.header.channel == crate::body::GOVERNANCE_CHANNEL)
         .collect()
 }
 
@@ -228,6 +235,23 @@ pub fn verify_public_text(bytes: &[u8]) -> Result<VerifiedPublicText, PublicText
         );
     }
     d.end().map_err(header_err)?;
+    if !events
+        .windows(2)
+        .all(|w| w[0].order_key() < w[1].order_key())
+    {
+        return Err(PublicTextError::EventSelection);
+    }
+    // Exactly what `select_events` would carry for this adoption: nothing else rides along.
+    let expected: Vec<EventId> = select_events(&events, &adoption)
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    if expected != events.iter().map(|e| e.id).collect::<Vec<_>>() {
+        return Err(PublicTextError::EventSelection);
+    }
+    if !documents.windows(2).all(|w| w[0].language < w[1].language) {
+        return Err(PublicTextError::DocumentSelection);
+    }
     let state = fold(&events)?;
     if state.negotiation != negotiation {
         return Err(PublicTextError::Header(
@@ -247,9 +271,10 @@ pub fn verify_public_text(bytes: &[u8]) -> Result<VerifiedPublicText, PublicText
         .adoptions
         .get(&adoption)
         .ok_or(PublicTextError::NoAdoption(adoption))?;
-    let mut by_language: BTreeMap<&str, &Document> = BTreeMap::new();
-    for doc in &documents {
-        by_language.insert(&doc.language, doc);
+    let by_language: BTreeMap<&str, &Document> =
+        documents.iter().map(|d| (d.language.as_str(), d)).collect();
+    if by_language.keys().any(|l| !adopted.hashes.contains_key(*l)) {
+        return Err(PublicTextError::DocumentSelection);
     }
     let name_of = |d: &DelegationId| {
         state

@@ -32,7 +32,9 @@ pub enum TextError {
     BlankLineInParagraph(String),
     #[error("the text has no paragraphs")]
     NoParagraphs,
-    #[error("the symbol or title is too long or contains a line break")]
+    #[error(
+        "the symbol or title is too long, contains a line break, or starts or ends with a space"
+    )]
     BadMetadata,
     #[error("{0}")]
     Cbor(#[from] CborError),
@@ -103,8 +105,9 @@ impl Document {
     pub fn validate(&self) -> Result<(), TextError> {
         if self.symbol.len() > MAX_SYMBOL_BYTES
             || self.title.len() > crate::body::MAX_TITLE_BYTES
-            || self.symbol.contains('\n')
-            || self.title.contains('\n')
+            || [&self.symbol, &self.title]
+                .iter()
+                .any(|t| t.contains(['\n', '\r']) || t.trim() != t.as_str())
         {
             return Err(TextError::BadMetadata);
         }

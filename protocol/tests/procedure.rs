@@ -1513,6 +1513,24 @@ fn a_public_text_with_a_changed_word_fails_with_text_mismatch() {
         public::verify_public_text(&bytes),
         Err(PublicTextError::MissingLanguage(l)) if l == "fr"
     ));
+    // A forged English text riding along beside the real one, or a text nobody adopted, is
+    // refused rather than shown.
+    let mut twice = documents();
+    twice.insert(0, docs[0].clone());
+    let bytes = public::encode_public_text(s.room.neg, adoption, &selected, &twice);
+    assert!(matches!(
+        public::verify_public_text(&bytes),
+        Err(PublicTextError::DocumentSelection)
+    ));
+    let mut extra = documents();
+    let mut de = extra[0].clone();
+    de.language = "de".into();
+    extra.push(de);
+    let bytes = public::encode_public_text(s.room.neg, adoption, &selected, &extra);
+    assert!(matches!(
+        public::verify_public_text(&bytes),
+        Err(PublicTextError::DocumentSelection)
+    ));
 }
 
 #[test]

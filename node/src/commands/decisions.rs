@@ -1,13 +1,12 @@
 //! `entente pen`, `silence …`, `object`, `adopt`, `sign`: procedural decisions. They travel
 //! unencrypted in the governance channel (ids and hashes only) so that monitors can verify them.
 
-use anyhow::{Context, Result, bail};
-use entente_protocol::decisions::Decision;
-use entente_protocol::proceedings::{SilenceOutcome, SilenceView};
+use anyhow::{Context, Result};
 use serde_json::json;
 
 use super::print_json;
-use super::text::{enter, post_reason, report};
+use super::text::{enter, report};
+use crate::actions::{self, Deadline, outcome_words};
 use crate::cli_text::{
     AdoptArgs, ObjectArgs, PenArgs, SignArgs, SilenceBreakArgs, SilenceOpenArgs, SilenceRefArgs,
     SilenceStatusArgs,
@@ -15,29 +14,14 @@ use crate::cli_text::{
 use crate::home::Home;
 use crate::output::outln;
 use crate::render::utc;
-use crate::room::{self, Room};
-use crate::workspace::now_ms;
 
 pub fn pen(home: &Home, args: &PenArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let delegation = args
-        .delegation
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("the delegation id is 64 hex characters (see `entente members`)")?;
-    let event = room::post_decision(
-        &mut ws,
-        &me,
-        &room.negotiation,
-        Decision::Pen {
-            delegation,
-            granted: !args.withdraw,
-        },
-    )?;
+    let (id, delegation) = actions::pen(&mut ws, &me, &room, &args.delegation, !args.withdraw)?;
     let who = room.name_of(&delegation);
     report(
         args.json,
-        event.id,
+        id,
         json!({"granted": !args.withdraw}),
         if args.withdraw {
             format!("{who} no longer holds the pen")
@@ -47,8 +31,7 @@ pub fn pen(home: &Home, args: &PenArgs) -> Result<()> {
     )
 }
 
-fn deadline_of(args: &SilenceOpenArgs, room: &Room) -> Result<u64> {
-    let now = now_ms();
+fn deadline_of(args: &SilenceOpenArgs) -> Result<Deadline> {
     if let Some(d) = &args.deadline {
         let t = humantime::parse_rfc3339_weak(d).with_context(|| {
             format!("--deadline {d:?}: expected RFC 3339, e.g. 2026-12-01T12:00:00Z")
@@ -57,189 +40,90 @@ fn deadline_of(args: &SilenceOpenArgs, room: &Room) -> Result<u64> {
             .duration_since(std::time::UNIX_EPOCH)
             .context("--deadline is before 1970")?
             .as_millis();
-        return u64::try_from(ms).context("--deadline is too far away");
+        return Ok(Deadline::At(
+            u64::try_from(ms).context("--deadline is too far away")?,
+        ));
     }
-    let period = match &args.period {
-        Some(p) => humantime::parse_duration(p)
-            .with_context(|| format!("--period {p:?}: expected a length such as 72h or 30m"))?,
-        None => std::time::Duration::from_secs(room.state.charter.silence_period_secs),
-    };
-    let ms = u64::try_from(period.as_millis()).context("--period is too long")?;
-    Ok(now.saturating_add(ms))
+    match &args.period {
+        Some(p) => Ok(Deadline::In(humantime::parse_duration(p).with_context(
+            || format!("--period {p:?}: expected a length such as 72h or 30m"),
+        )?)),
+        None => Ok(Deadline::CharterPeriod),
+    }
 }
 
 pub fn silence_open(home: &Home, args: &SilenceOpenArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let r = room.revision(args.rev.as_deref())?;
-    let deadline = deadline_of(args, &room)?;
-    if deadline <= now_ms() {
-        bail!("the deadline {} has already passed", utc(deadline));
+    let opened =
+        actions::silence_open(&mut ws, &me, &room, args.rev.as_deref(), deadline_of(args)?)?;
+    if args.json {
+        return print_json(&opened);
     }
-    let event = room::post_decision(
-        &mut ws,
-        &me,
-        &room.negotiation,
-        Decision::SilenceOpen {
-            revision: r.id,
-            hashes: room::hashes(r),
-            deadline,
-        },
-    )?;
-    report(
-        args.json,
-        event.id,
-        json!({"silence": event.id, "revision": r.id, "deadline": deadline, "deadline_utc": utc(deadline)}),
-        format!(
-            "{} is under silence procedure until {}",
-            r.label,
-            utc(deadline),
-        ),
-    )
+    outln!(
+        "{} is under silence procedure until {} (silence {})",
+        opened.label,
+        opened.deadline_utc,
+        opened.silence.short()
+    );
+    Ok(())
 }
 
 pub fn silence_break(home: &Home, args: &SilenceBreakArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let silence = room.silence(args.silence.as_deref())?.clone();
-    let reference = match (&args.reason, &args.reference) {
-        (Some(reason), _) => Some(post_reason(&mut ws, &me, &room, silence.revision, reason)?),
-        (None, Some(r)) => Some(room.event(r)?),
-        (None, None) => None,
-    };
-    let event = room::post_decision(
+    let broken = actions::silence_break(
         &mut ws,
         &me,
-        &room.negotiation,
-        Decision::SilenceBreak {
-            silence: silence.id,
-            grounds: args.grounds,
-            reference,
-        },
+        &room,
+        args.silence.as_deref(),
+        args.grounds,
+        args.reason.as_deref(),
+        args.reference.as_deref(),
     )?;
-    let late = event.header.time > silence.deadline;
-    report(
-        args.json,
-        event.id,
-        json!({"silence": silence.id, "late": late}),
-        if late {
-            format!(
-                "Broke silence, but after the deadline ({}): the break is recorded as late",
-                utc(silence.deadline)
-            )
-        } else {
-            format!("Broke silence {} ({})", silence.id.short(), args.grounds)
-        },
-    )
+    if args.json {
+        return print_json(&broken);
+    }
+    if broken.late {
+        outln!(
+            "Broke silence, but after the deadline ({}) or the close: the break is recorded as late (event {})",
+            broken.deadline_utc,
+            broken.event.short()
+        );
+    } else {
+        outln!(
+            "Broke silence {} ({}) (event {})",
+            broken.silence.short(),
+            args.grounds,
+            broken.event.short()
+        );
+    }
+    Ok(())
 }
 
 pub fn silence_close(home: &Home, args: &SilenceRefArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let silence = room.silence(args.silence.as_deref())?.clone();
-    let event = room::post_decision(
-        &mut ws,
-        &me,
-        &room.negotiation,
-        Decision::SilenceClose {
-            silence: silence.id,
-        },
-    )?;
-    // The outcome as this node sees it now: a break still in flight may change it to contested.
-    let after = Room::load(&ws, &me, &room.negotiation)?;
-    let view = after
-        .proceedings
-        .silences
-        .iter()
-        .find(|v| v.silence.id == silence.id)
-        .context("the silence procedure vanished")?;
+    let (id, silence, outcome) =
+        actions::silence_close(&mut ws, &me, &room, args.silence.as_deref())?;
     report(
         args.json,
-        event.id,
-        json!({"silence": silence.id, "outcome": view.outcome}),
+        id,
+        json!({"silence": silence, "outcome": outcome}),
         format!(
             "Closed silence {}: {}",
-            silence.id.short(),
-            outcome_words(view.outcome)
+            silence.short(),
+            outcome_words(outcome)
         ),
     )
 }
 
 pub fn silence_receipt(home: &Home, args: &SilenceRefArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let silence = room.silence(args.silence.as_deref())?.clone();
-    let event = room::post_decision(
-        &mut ws,
-        &me,
-        &room.negotiation,
-        Decision::Receipt {
-            silence: silence.id,
-        },
-    )?;
+    let (id, silence) = actions::receipt(&mut ws, &me, &room, args.silence.as_deref())?;
     report(
         args.json,
-        event.id,
-        json!({"silence": silence.id}),
+        id,
+        json!({"silence": silence}),
         "Confirmed that this device holds the text".into(),
     )
-}
-
-fn outcome_words(o: SilenceOutcome) -> &'static str {
-    match o {
-        SilenceOutcome::Open => "open, silence unbroken so far",
-        SilenceOutcome::Broken => "silence was broken",
-        SilenceOutcome::Passed => "silence passed: the text may be adopted",
-        SilenceOutcome::Contested => {
-            "CONTESTED: a break and the close did not see each other, and the break claims a time before the deadline"
-        }
-        SilenceOutcome::Withdrawn => "closed before the deadline without a break (withdrawn)",
-    }
-}
-
-fn silence_json(room: &Room, v: &SilenceView) -> serde_json::Value {
-    let label = room
-        .draft
-        .revision(&v.silence.revision)
-        .map(|r| r.label.clone());
-    let received: Vec<String> = {
-        let mut names: Vec<String> = v
-            .silence
-            .receipts
-            .values()
-            .map(|r| room.name_of(&r.delegation))
-            .collect();
-        names.sort();
-        names.dedup();
-        names
-    };
-    let waiting: Vec<String> = room
-        .state
-        .members
-        .values()
-        .filter(|m| m.status.is_member())
-        .filter(|m| {
-            !v.silence
-                .receipts
-                .values()
-                .any(|r| r.delegation == m.delegation)
-        })
-        .map(|m| m.name.clone())
-        .collect();
-    let breaks: Vec<_> = v
-        .silence
-        .breaks
-        .iter()
-        .zip(&v.standings)
-        .map(|(b, (_, st))| {
-            json!({"event": b.id, "delegation": b.delegation, "name": room.name_of(&b.delegation),
-                   "grounds": b.grounds, "reference": b.reference, "time_utc": utc(b.time),
-                   "standing": st})
-        })
-        .collect();
-    json!({
-        "silence": v.silence.id, "revision": v.silence.revision, "label": label,
-        "deadline": v.silence.deadline, "deadline_utc": utc(v.silence.deadline),
-        "remaining_ms": v.silence.deadline.saturating_sub(now_ms()),
-        "closed": v.silence.close.is_some(), "outcome": v.outcome,
-        "received_by": received, "not_received_by": waiting, "breaks": breaks,
-    })
 }
 
 pub fn silence_status(home: &Home, args: &SilenceStatusArgs) -> Result<()> {
@@ -248,7 +132,7 @@ pub fn silence_status(home: &Home, args: &SilenceStatusArgs) -> Result<()> {
         .proceedings
         .silences
         .iter()
-        .map(|v| silence_json(&room, v))
+        .map(|v| actions::silence_json(&room, v))
         .collect();
     if args.json {
         return print_json(&rows);
@@ -292,69 +176,37 @@ pub fn silence_status(home: &Home, args: &SilenceStatusArgs) -> Result<()> {
 
 pub fn object(home: &Home, args: &ObjectArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let r = room.revision(args.rev.as_deref())?.clone();
-    let reference = match &args.reason {
-        Some(reason) => Some(post_reason(&mut ws, &me, &room, r.id, reason)?),
-        None => None,
-    };
-    let event = room::post_decision(
+    let (id, revision) = actions::object(
         &mut ws,
         &me,
-        &room.negotiation,
-        Decision::Object {
-            revision: r.id,
-            reference,
-        },
+        &room,
+        args.rev.as_deref(),
+        args.reason.as_deref(),
     )?;
     report(
         args.json,
-        event.id,
-        json!({"revision": r.id}),
-        format!("Objected to adopting {}", r.label),
+        id,
+        json!({"revision": revision}),
+        "Objected to adopting the revision".into(),
     )
 }
 
 pub fn adopt(home: &Home, args: &AdoptArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let r = room.revision(args.rev.as_deref())?;
-    let silence = match (&args.silence, args.consensus) {
-        (Some(s), _) => Some(room.silence(Some(s))?.id),
-        (None, true) => None,
-        (None, false) => room
-            .proceedings
-            .silences
-            .iter()
-            .filter(|v| v.silence.revision == r.id && v.silence.close.is_some())
-            .max_by_key(|v| v.silence.opened_at)
-            .map(|v| v.silence.id),
-    };
-    if let Some(s) = silence
-        && let Some(v) = room.proceedings.silences.iter().find(|v| v.silence.id == s)
-        && v.outcome != SilenceOutcome::Passed
-    {
-        bail!(
-            "silence {} did not pass ({}); adopt by consensus with --consensus, or circulate a new revision",
-            s.short(),
-            outcome_words(v.outcome)
-        );
-    }
-    let event = room::post_decision(
+    let (id, revision, silence) = actions::adopt(
         &mut ws,
         &me,
-        &room.negotiation,
-        Decision::Adopt {
-            revision: r.id,
-            hashes: room::hashes(r),
-            silence,
-        },
+        &room,
+        args.rev.as_deref(),
+        args.silence.as_deref(),
+        args.consensus,
     )?;
     report(
         args.json,
-        event.id,
-        json!({"adoption": event.id, "revision": r.id, "silence": silence}),
+        id,
+        json!({"adoption": id, "revision": revision, "silence": silence}),
         format!(
-            "{} is adopted ({}); delegations may now sign it with `entente sign`",
-            r.label,
+            "Adopted ({}); delegations may now sign it with `entente sign`",
             if silence.is_some() {
                 "silence procedure"
             } else {
@@ -366,67 +218,23 @@ pub fn adopt(home: &Home, args: &AdoptArgs) -> Result<()> {
 
 pub fn sign(home: &Home, args: &SignArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let adoptions = &room.state.procedure.adoptions;
-    let adoption = match &args.adoption {
-        Some(a) => {
-            let id = room.event(a)?;
-            adoptions
-                .get(&id)
-                .context("that event is not an adoption")?
-        }
-        None => adoptions
-            .values()
-            .max_by_key(|a| a.time)
-            .context("nothing has been adopted yet")?,
-    }
-    .clone();
-    let languages: Vec<String> = if args.languages.is_empty() {
-        adoption.hashes.keys().cloned().collect()
-    } else {
-        args.languages.clone()
-    };
-    // Sign only what this device holds and hashes to the adopted hash: never a hash on trust.
-    let r = room
-        .draft
-        .revision(&adoption.revision)
-        .context("this device cannot read the adopted revision, so it will not sign its hash")?;
-    let mut signed = Vec::new();
-    for lang in &languages {
-        let adopted = adoption
-            .hashes
-            .get(lang)
-            .with_context(|| format!("the adopted text has no {lang} version"))?;
-        let held = r
-            .version(lang)
-            .map(|v| v.document.hash())
-            .with_context(|| format!("the revision has no {lang} version"))?;
-        if held != *adopted {
-            bail!("the {lang} text this device holds does not hash to the adopted hash");
-        }
-        let event = room::post_decision(
-            &mut ws,
-            &me,
-            &room.negotiation,
-            Decision::Sign {
-                adoption: adoption.id,
-                language: lang.clone(),
-                hash: *adopted,
-                form: args.form,
-            },
-        )?;
-        signed.push(json!({"event": event.id, "language": lang, "hash": hex::encode(adopted)}));
-    }
+    let (adoption, signed) = actions::sign(
+        &mut ws,
+        &me,
+        &room,
+        args.adoption.as_deref(),
+        &args.languages,
+        args.form,
+    )?;
     if args.json {
-        return print_json(
-            &json!({"adoption": adoption.id, "form": args.form, "signatures": signed}),
-        );
+        return print_json(&json!({"adoption": adoption, "form": args.form, "signatures": signed}));
     }
     for s in &signed {
         outln!(
             "Signed ({}) the {} text, hash {}",
             args.form,
-            s["language"].as_str().unwrap_or(""),
-            s["hash"].as_str().unwrap_or("")
+            s.language,
+            s.hash
         );
     }
     Ok(())

@@ -60,59 +60,29 @@ pub fn import(home: &Home, args: &ImportArgs) -> Result<()> {
 /// the governance events that prove the adoption and the signatures, nothing sealed.
 fn export_adopted(home: &Home, args: &ExportArgs) -> Result<()> {
     let (_, _, room) = super::text::enter(home, &args.negotiation)?;
-    let adoptions = &room.state.procedure.adoptions;
-    let adoption = match &args.adoption {
-        Some(a) => {
-            let id = room.event(a)?;
-            adoptions
-                .get(&id)
-                .context("that event is not an adoption")?
-        }
-        None => adoptions
-            .values()
-            .max_by_key(|a| a.time)
-            .context("nothing has been adopted in this negotiation yet")?,
-    };
-    let revision = room
-        .draft
-        .revision(&adoption.revision)
-        .context("this device cannot read the adopted revision")?;
-    let documents: Vec<_> = revision
-        .versions
-        .iter()
-        .map(|v| v.document.clone())
-        .filter(|d| adoption.hashes.get(&d.language) == Some(&d.hash()))
-        .collect();
-    let events = public::select_events(&room.events, &adoption.id);
-    let bytes = public::encode_public_text(room.negotiation, adoption.id, &events, &documents);
-    // Check what we publish with the verifier that others will use.
-    let verified = public::verify_public_text(&bytes)
-        .context("the public signed text does not verify; nothing was written")?;
+    let (bytes, summary, label) = crate::actions::public_text(&room, args.adoption.as_deref())?;
     write_atomic(&args.out, &bytes)?;
-    let signatures: usize = verified
-        .summary
-        .languages
-        .iter()
-        .map(|l| l.signatures.len())
-        .sum();
+    let signatures: usize = summary.languages.iter().map(|l| l.signatures.len()).sum();
     if args.json {
         return print_json(&json!({
             "negotiation": room.negotiation,
-            "adoption": adoption.id,
+            "adoption": summary.adoption,
             "file": args.out.display().to_string(),
             "bytes": bytes.len(),
-            "events": events.len(),
-            "languages": documents.iter().map(|d| &d.language).collect::<Vec<_>>(),
+            "languages": summary.languages.iter().map(|l| &l.language).collect::<Vec<_>>(),
             "signatures": signatures,
         }));
     }
     outln!(
         "Wrote the public signed text of {} ({} language(s), {} signature(s), {} bytes) to {}",
-        revision.label,
-        documents.len(),
+        label,
+        summary.languages.len(),
         signatures,
         bytes.len(),
         args.out.display()
+    );
+    outln!(
+        "It carries the adopted text, the charter, the membership events (names, roles, device labels, reasons for removal) and the decisions; nothing sealed."
     );
     Ok(())
 }
@@ -162,6 +132,12 @@ fn verify_public(args: &VerifyArgs, bytes: &[u8]) -> Result<ExitCode> {
                 s.adopted_by.as_deref().unwrap_or("?"),
                 s.adoption.short()
             );
+            if let Some(silence) = s.silence {
+                outln!(
+                    "  silence      {} (whether each break counted needs the full record: `entente verify record.ent`)",
+                    silence.short()
+                );
+            }
             for l in &s.languages {
                 outln!("  {} text  {}  {}", l.language, l.hash, l.symbol);
                 for sig in &l.signatures {

@@ -1,15 +1,13 @@
 //! `entente draft …`, `amend`, `bracket …`, `position`, `statement`, `mark`: the text and what
 //! the room says about it. Content is sealed in the plenary channel.
 
-use std::collections::BTreeMap;
-
 use anyhow::{Context, Result, bail};
-use entente_protocol::drafts::{AmendOp, Draft};
 use entente_protocol::text::Document;
 use entente_protocol::{DelegationId, EventId};
 use serde_json::json;
 
 use super::print_json;
+use crate::actions::{self, Amendment};
 use crate::cli_text::{
     AmendArgs, BracketOptionArgs, BracketPlaceArgs, BracketResolveArgs, CheckArgs, CirculateArgs,
     DiffArgs, DiffFormat, MarkArgs, NegJsonArgs, PositionArgs, PositionsArgs, ShowArgs,
@@ -56,83 +54,46 @@ fn read_document(lang: &str, path: &std::path::Path) -> Result<Document> {
 
 pub fn circulate(home: &Home, args: &CirculateArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let languages = &room.state.charter.languages;
-    let mut docs: BTreeMap<usize, Document> = BTreeMap::new();
+    let mut documents = Vec::new();
     for spec in &args.texts {
         let (lang, file) = spec
             .split_once('=')
             .with_context(|| format!("--text {spec:?}: expected LANG=FILE, e.g. en=draft.txt"))?;
-        let pos = languages.iter().position(|l| l == lang).with_context(|| {
-            format!(
+        let languages = &room.state.charter.languages;
+        if !languages.iter().any(|l| l == lang) {
+            bail!(
                 "--text {lang}: not a language of this negotiation (its languages: {})",
                 languages.join(", ")
-            )
-        })?;
-        if docs
-            .insert(pos, read_document(lang, std::path::Path::new(file))?)
-            .is_some()
-        {
-            bail!("--text {lang} is given twice");
+            );
         }
+        documents.push(read_document(lang, std::path::Path::new(file))?);
     }
-    if !docs.contains_key(&0) {
-        bail!(
-            "the working language's text is required: --text {}=FILE",
-            languages[0]
-        );
-    }
-    let supersedes = match args.supersedes.as_deref() {
-        Some("none") => None,
-        Some(r) => Some(room.revision(Some(r))?),
-        None => room.draft.latest(),
-    };
-    let versions = room::versions_for(docs.into_values().collect(), supersedes)?;
-    let stale: Vec<String> = versions
-        .iter()
-        .skip(1)
-        .flat_map(|v| {
-            let src = &versions[0].document;
-            v.document
-                .paragraphs
-                .iter()
-                .zip(&v.sources)
-                .filter(|(p, s)| {
-                    let now = src.paragraph(&p.id).map(|q| q.text.as_str()).unwrap_or("");
-                    s.is_some_and(|h| h != entente_protocol::text::paragraph_hash(now))
-                })
-                .map(|(p, _)| format!("{} {}", v.document.language, p.id))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let hashes: BTreeMap<String, String> = versions
-        .iter()
-        .map(|v| (v.document.language.clone(), hex::encode(v.document.hash())))
-        .collect();
-    let (event, blobs) = room::circulate(
+    let done = actions::circulate(
         &mut ws,
         &me,
         &room,
         &args.label,
-        supersedes.map(|r| r.id),
-        versions,
+        args.supersedes.as_deref(),
+        documents,
     )?;
     if args.json {
-        return print_json(&json!({
-            "event": event.id, "revision": event.id, "label": args.label, "hashes": hashes,
-            "blobs": blobs, "stale_translations": stale,
-        }));
+        return print_json(&done);
     }
-    outln!("Circulated {} (revision {}).", args.label, event.id.short());
-    for (lang, h) in &hashes {
+    outln!(
+        "Circulated {} (revision {}).",
+        done.label,
+        done.revision.short()
+    );
+    for (lang, h) in &done.hashes {
         outln!("  {lang}: text hash {h}");
     }
-    if blobs > 0 {
-        outln!("  The text travelled in {blobs} blob part(s).");
+    if done.blobs > 0 {
+        outln!("  The text travelled in {} blob part(s).", done.blobs);
     }
-    if !stale.is_empty() {
+    if !done.stale_translations.is_empty() {
         outln!(
             "  Outdated translations (their source paragraph changed): {}",
-            stale.join(", ")
+            done.stale_translations.join(", ")
         );
     }
     Ok(())
@@ -140,29 +101,10 @@ pub fn circulate(home: &Home, args: &CirculateArgs) -> Result<()> {
 
 pub fn list(home: &Home, args: &NegJsonArgs) -> Result<()> {
     let (_, _, room) = enter(home, &args.negotiation)?;
-    let rows: Vec<_> = room
-        .draft
-        .revisions
-        .iter()
-        .map(|r| {
-            let adoption = room
-                .proceedings
-                .adoptions
-                .iter()
-                .find(|a| a.adoption.revision == r.id);
-            json!({
-                "revision": r.id, "label": r.label, "symbol": r.symbol, "languages": r.languages,
-                "supersedes": r.supersedes, "by": r.delegation.map(|d| room.name_of(&d)),
-                "time": r.time, "time_utc": crate::render::utc(r.time),
-                "hashes": r.hashes().iter().map(|(l, h)| (l.clone(), hex::encode(h))).collect::<BTreeMap<_, _>>(),
-                "adoption": adoption.map(|a| json!({"event": a.adoption.id, "status": a.status})),
-            })
-        })
-        .collect();
     if args.json {
-        return print_json(&rows);
+        return print_json(&actions::revisions_json(&room));
     }
-    if rows.is_empty() {
+    if room.draft.revisions.is_empty() {
         outln!("No revision has been circulated yet.");
     }
     for r in &room.draft.revisions {
@@ -253,25 +195,12 @@ pub fn diff(home: &Home, args: &DiffArgs) -> Result<()> {
 
 pub fn positions(home: &Home, args: &PositionsArgs) -> Result<()> {
     let (_, _, room) = enter(home, &args.negotiation)?;
-    let r = room.revision(args.rev.as_deref())?;
-    let matrix = room.draft.positions_on(&r.id);
-    let rows: Vec<_> = matrix
-        .iter()
-        .map(|((d, target, para), stance)| {
-            let on = if para.is_empty() {
-                format!("amendment {}", target.short())
-            } else {
-                para.clone()
-            };
-            json!({"delegation": d, "name": room.name_of(d), "target": target, "paragraph": para,
-                   "on": on, "stance": stance})
-        })
-        .collect();
+    let rows = actions::positions_json(&room, args.rev.as_deref())?;
     if args.json {
         return print_json(&rows);
     }
     if rows.is_empty() {
-        outln!("No positions on {} yet.", r.label);
+        outln!("No positions yet.");
     }
     for row in &rows {
         outln!(
@@ -297,97 +226,78 @@ pub fn check(args: &CheckArgs) -> Result<()> {
 
 pub fn amend(home: &Home, args: &AmendArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let r = room.revision(args.rev.as_deref())?;
-    let (op, new_id, text) = match (&args.replace, &args.insert_after, args.delete) {
-        (Some(t), None, false) => (AmendOp::Replace, String::new(), t.trim().to_string()),
-        (None, Some(v), false) if v.len() == 2 => {
-            (AmendOp::InsertAfter, v[0].clone(), v[1].trim().to_string())
-        }
-        (None, None, true) => (AmendOp::Delete, String::new(), String::new()),
+    let amendment = match (&args.replace, &args.insert_after, args.delete) {
+        (Some(t), None, false) => Amendment::Replace(t.clone()),
+        (None, Some(v), false) if v.len() == 2 => Amendment::InsertAfter {
+            new_id: v[0].clone(),
+            text: v[1].clone(),
+        },
+        (None, None, true) => Amendment::Delete,
         _ => bail!(
             "say what the amendment does: --replace TEXT, --insert-after NEW_ID TEXT or --delete"
         ),
     };
-    let draft = Draft::Amendment {
-        revision: r.id,
-        paragraph: args.paragraph.clone(),
-        op,
-        new_id,
-        text,
-        justification: args.justification.clone(),
-    };
-    let event = room::post_draft(&mut ws, &me, &room, draft)?;
+    let id = actions::amend(
+        &mut ws,
+        &me,
+        &room,
+        args.rev.as_deref(),
+        &args.paragraph,
+        amendment,
+        &args.justification,
+    )?;
     report(
         args.json,
-        event.id,
-        json!({"amendment": event.id, "revision": r.id}),
-        format!("Proposed to {op} {} of {}", args.paragraph, r.label),
+        id,
+        json!({"amendment": id}),
+        format!("Proposed an amendment to {}", args.paragraph),
     )
 }
 
 pub fn bracket_place(home: &Home, args: &BracketPlaceArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let r = room.revision(args.rev.as_deref())?;
-    let draft = Draft::Bracket {
-        revision: r.id,
-        paragraph: args.paragraph.clone(),
-        span: args.span.clone(),
+    let bracket = actions::NewBracket {
+        rev: args.rev.as_deref(),
+        paragraph: &args.paragraph,
+        span: &args.span,
         options: args.options.clone(),
-        reason: args.reason.clone(),
+        reason: &args.reason,
     };
-    let event = room::post_draft(&mut ws, &me, &room, draft)?;
+    let id = actions::bracket(&mut ws, &me, &room, bracket)?;
     report(
         args.json,
-        event.id,
-        json!({"bracket": event.id}),
-        format!("Bracketed {} of {}", args.paragraph, r.label),
+        id,
+        json!({"bracket": id}),
+        format!("Bracketed {}", args.paragraph),
     )
 }
 
 pub fn bracket_option(home: &Home, args: &BracketOptionArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let bracket = room.event(&args.bracket)?;
-    let draft = Draft::BracketOption {
-        bracket,
-        text: args.text.clone(),
-    };
-    let event = room::post_draft(&mut ws, &me, &room, draft)?;
-    report(args.json, event.id, json!({}), "Added the option".into())
+    let id = actions::bracket_option(&mut ws, &me, &room, &args.bracket, &args.text)?;
+    report(args.json, id, json!({}), "Added the option".into())
 }
 
 pub fn bracket_resolve(home: &Home, args: &BracketResolveArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let bracket = room.event(&args.bracket)?;
-    let draft = Draft::BracketResolve {
-        bracket,
-        choice: args.choice.clone(),
-    };
-    let event = room::post_draft(&mut ws, &me, &room, draft)?;
-    report(
-        args.json,
-        event.id,
-        json!({}),
-        "Resolved the bracket".into(),
-    )
+    let id = actions::bracket_resolve(&mut ws, &me, &room, &args.bracket, &args.choice)?;
+    report(args.json, id, json!({}), "Resolved the bracket".into())
 }
 
 pub fn position(home: &Home, args: &PositionArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let (target, paragraph) = if entente_protocol::text::valid_paragraph_id(&args.target) {
-        (room.revision(args.rev.as_deref())?.id, args.target.clone())
-    } else {
-        (room.event(&args.target)?, String::new())
-    };
-    let draft = Draft::Position {
-        target,
-        paragraph,
-        stance: args.stance,
-        note: args.note.clone(),
-    };
-    let event = room::post_draft(&mut ws, &me, &room, draft)?;
+    let id = actions::position(
+        &mut ws,
+        &me,
+        &room,
+        &args.target,
+        args.rev.as_deref(),
+        args.stance,
+        &args.note,
+    )?;
     report(
         args.json,
-        event.id,
+        id,
         json!({"stance": args.stance}),
         format!(
             "Recorded your position ({}) on {}",
@@ -398,55 +308,37 @@ pub fn position(home: &Home, args: &PositionArgs) -> Result<()> {
 
 pub fn statement(home: &Home, args: &StatementArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let target = match &args.on {
-        Some(t) => room.event(t)?,
-        None => room.revision(None)?.id,
-    };
-    let draft = Draft::Statement {
-        kind: args.kind,
-        target,
-        paragraph: args.paragraph.clone(),
-        text: args.text.clone(),
-    };
-    let event = room::post_draft(&mut ws, &me, &room, draft)?;
+    let id = actions::statement(
+        &mut ws,
+        &me,
+        &room,
+        args.kind,
+        args.on.as_deref(),
+        &args.paragraph,
+        &args.text,
+    )?;
     report(
         args.json,
-        event.id,
-        json!({"statement": event.id}),
+        id,
+        json!({"statement": id}),
         format!("Attached your {} to the record", args.kind),
     )
 }
 
 pub fn mark(home: &Home, args: &MarkArgs) -> Result<()> {
     let (mut ws, me, room) = enter(home, &args.negotiation)?;
-    let r = room.revision(args.rev.as_deref())?;
-    let draft = Draft::Mark {
-        revision: r.id,
-        paragraph: args.paragraph.clone(),
-        mark: args.mark,
-    };
-    let event = room::post_draft(&mut ws, &me, &room, draft)?;
+    let id = actions::mark(
+        &mut ws,
+        &me,
+        &room,
+        args.rev.as_deref(),
+        &args.paragraph,
+        args.mark,
+    )?;
     report(
         args.json,
-        event.id,
+        id,
         json!({"mark": args.mark}),
-        format!("Marked {} of {} {}", args.paragraph, r.label, args.mark),
+        format!("Marked {} {}", args.paragraph, args.mark),
     )
-}
-
-/// Posts a statement and returns its id: the sealed reason a break or objection refers to.
-pub(crate) fn post_reason(
-    ws: &mut Workspace,
-    me: &Identity,
-    room: &Room,
-    target: EventId,
-    text: &str,
-) -> Result<EventId> {
-    let draft = Draft::Statement {
-        kind: entente_protocol::drafts::StatementKind::ExplanationOfPosition,
-        target,
-        paragraph: String::new(),
-        text: text.to_string(),
-    };
-    Ok(room::post_draft(ws, me, room, draft)?.id)
 }

@@ -288,6 +288,21 @@ fn refusals_say_why_and_change_nothing() {
     let err = chair.run_err(["adopt", &neg, "--silence", "ffff"]);
     assert!(err.contains("no silence procedure"), "{err}");
 
+    let err = chair.run_err(["silence", "open", &neg, "--period", "20000d"]);
+    assert!(err.contains("more than ten years"), "{err}");
+
+    // Adoption waits for an open silence procedure, and never passes over an objection.
+    chair.json(["silence", "open", &neg, "--period", "1h"]);
+    let err = chair.run_err(["adopt", &neg]);
+    assert!(
+        err.contains("still open") && err.contains("--consensus"),
+        "{err}"
+    );
+    bee.json(["object", &neg, "--reason", "Not without instructions"]);
+    carry(&bee, &chair, &neg, "objection.ent");
+    let err = chair.run_err(["adopt", &neg, "--consensus"]);
+    assert!(err.contains("Bee objected"), "{err}");
+
     // A malformed text file is rejected with its line.
     let bad = chair.file("bad.txt");
     std::fs::write(&bad, "title: x\n\n[OP1] fine\n\nstray words\n").unwrap();
