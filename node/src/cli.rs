@@ -95,8 +95,11 @@ pub enum Command {
     Import(ImportArgs),
     /// Verify a record file offline: ids, signatures, links and rules (needs no identity)
     Verify(VerifyArgs),
-    /// Run this delegation's node until Ctrl-C: sync with the other members, live
+    /// Run this delegation's node until Ctrl-C: sync with the other members, live; serves the
+    /// web UI and local API on loopback
     Up(UpArgs),
+    /// Print a fresh login address of the running node's web UI (a one-time code)
+    Web(JsonFlag),
     /// Run a mediator relay (circuit relay v2, rendezvous, optional mailbox) until Ctrl-C
     Relay(RelayArgs),
 }
@@ -119,6 +122,13 @@ pub struct UpArgs {
     /// other delegations never learn this node's IP address (the relay still does)
     #[arg(long)]
     pub relay_only: bool,
+    /// Address of the local web UI and API (loopback unless you mean otherwise; port 0 picks a
+    /// free one)
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:7430")]
+    pub web: std::net::SocketAddr,
+    /// Do not serve the web UI and API
+    #[arg(long, conflicts_with = "web")]
+    pub no_web: bool,
 }
 
 #[derive(Args)]

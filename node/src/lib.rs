@@ -2,6 +2,7 @@
 //! The rules live in `entente-protocol`; this crate moves, stores and shows bytes.
 
 pub mod actions;
+pub mod api;
 pub mod cli;
 pub mod cli_text;
 pub mod commands;

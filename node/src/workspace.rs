@@ -51,6 +51,15 @@ impl Workspace {
         Ok(Self { store, cache: None })
     }
 
+    /// A local setting or mark (never replicated).
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(store::get_meta(self.store.conn(), key)?)
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        Ok(store::set_meta(self.store.conn(), key, value)?)
+    }
+
     /// The newest arrival number: it changes whenever an event is stored.
     pub fn last_arrival(&self) -> Result<i64> {
         Ok(store::last_arrival(self.store.conn())?)

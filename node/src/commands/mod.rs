@@ -79,10 +79,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Export(args) => record::export(&home, &args),
         Command::Import(args) => record::import(&home, &args),
         Command::Up(args) => network::up(&home, &args),
+        Command::Web(args) => network::web(&home, args.json),
         Command::Relay(args) => network::relay(&home, &args),
         Command::Verify(_) => Ok(()),
     }
     .map(|()| ExitCode::SUCCESS)
+}
+
+pub(crate) use network::invitation_token;
+
+/// A delegation's id as an SVG QR code, for comparing in person (`entente:delegation=ID`).
+pub(crate) fn identity_qr(delegation: &entente_protocol::DelegationId) -> Result<String> {
+    let code = qrcode::QrCode::new(format!("entente:delegation={delegation}").as_bytes())
+        .map_err(|e| anyhow::anyhow!("cannot make a QR code: {e}"))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(160, 160)
+        .build())
 }
 
 /// Prints a value as pretty JSON on stdout.

@@ -77,20 +77,33 @@ pub fn up(home: &Home, args: &UpArgs) -> Result<()> {
         ..NetConfig::default()
     };
     let rt = runtime()?;
+    let me = std::sync::Arc::new(me);
     rt.block_on(async {
         let node = net::spawn(home.clone(), me.credentials()?, config).await?;
         outln!("{} is online as {}", me.public.name, node.peer_id);
         print_addrs(&node, "Listening on").await?;
+        let web = if args.no_web {
+            None
+        } else {
+            let server = crate::api::serve(home.clone(), me.clone(), args.web).await?;
+            outln!("Web UI: {}", server.login_url(home)?);
+            outln!("  (a one-time login address; `entente web` prints a new one)");
+            Some(server)
+        };
         outln!("Commands run in another terminal (`entente say`, `invite`, ...) reach the other members within a second.");
         outln!("Press Ctrl-C to stop.");
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let duties = {
             let (home, stop) = (home.clone(), stop.clone());
+            let me = me.clone();
             std::thread::spawn(move || crate::duties::receipts(&home, &me, &stop))
         };
         stop_signal().await;
         outln!("Stopping...");
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(web) = web {
+            web.stop();
+        }
         match duties.join() {
             Ok(Err(e)) => tracing::warn!("the receipts duty stopped: {e:#}"),
             Err(_) => tracing::warn!("the receipts duty panicked"),
@@ -178,19 +191,8 @@ pub fn relay(home: &Home, args: &RelayArgs) -> Result<()> {
             home.root().display()
         );
         outln!("Press Ctrl-C to stop.");
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let duties = {
-            let (home, stop) = (home.clone(), stop.clone());
-            std::thread::spawn(move || crate::duties::receipts(&home, &me, &stop))
-        };
         stop_signal().await;
         outln!("Stopping...");
-        stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        match duties.join() {
-            Ok(Err(e)) => tracing::warn!("the receipts duty stopped: {e:#}"),
-            Err(_) => tracing::warn!("the receipts duty panicked"),
-            Ok(Ok(())) => {}
-        }
         node.shutdown().await
     })
 }
@@ -347,5 +349,29 @@ pub fn join_by_token(home: &Home, args: &JoinArgs) -> Result<()> {
             outln!("This device had already joined \"{title}\"; the negotiation is up to date.")
         }
     }
+    Ok(())
+}
+
+/// `entente web`: a fresh one-time login address for the running node's web UI.
+pub fn web(home: &Home, json: bool) -> Result<()> {
+    home.require_initialised()?;
+    let path = crate::api::address_file(home);
+    let info: serde_json::Value = std::fs::read(&path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .with_context(|| {
+            format!(
+                "no web UI address in {}: is `entente up` running here?",
+                path.display()
+            )
+        })?;
+    let base = info["url"]
+        .as_str()
+        .context("the web UI address file is malformed")?;
+    let url = format!("{base}#login={}", crate::api::issue_login(home)?);
+    if json {
+        return super::print_json(&serde_json::json!({"url": url}));
+    }
+    outln!("{url}");
     Ok(())
 }
