@@ -54,7 +54,7 @@ NEG=$("$entente" --home "$work/chair" negotiation create --title "Joint statemen
       --mandate "A short joint statement on water sharing" --language en --language fr --language ar --json | field negotiation)
 "$entente" --home "$work/chair" export "$NEG" --out "$work/charter.ent" >/dev/null
 "$entente" --home "$work/relay" import "$work/charter.ent"     # the relay serves this negotiation
-daemon chair up --listen /ip4/127.0.0.1/tcp/0 --relay "$RELAY" --no-mdns
+daemon chair up --listen /ip4/127.0.0.1/tcp/0 --relay "$RELAY" --no-mdns --web 127.0.0.1:0
 address_of "$work/chair.out" >/dev/null
 echo "negotiation $NEG"
 
@@ -66,7 +66,7 @@ for d in France Egypt Brazil; do
   TOKEN=$("$entente" --home "$work/chair" invite "$NEG" --delegation "$ID" --name "$d" --json | field token)
   echo "$d's token: ${TOKEN:0:40}..."
   "$entente" --home "$work/$d" join "$TOKEN"
-  daemon "$d" up --listen /ip4/127.0.0.1/tcp/0 --relay "$RELAY" --no-mdns
+  daemon "$d" up --listen /ip4/127.0.0.1/tcp/0 --relay "$RELAY" --no-mdns --web 127.0.0.1:0
   address_of "$work/$d.out" >/dev/null
 done
 
@@ -186,6 +186,12 @@ done
 step "An independent monitor verifies the exported record offline"
 "$entente" --home "$work/chair" export "$NEG" --out "$work/record.ent" >/dev/null
 "$entente" verify "$work/record.ent"
+
+step "Each delegation's web workspace (local to its node; one-time login addresses)"
+for h in chair France Egypt Brazil; do
+  printf '  %-8s %s\n' "$h" "$(grep '^Web UI: ' "$work/$h.out" | head -1 | cut -d' ' -f3)"
+done
+echo "  (a used address can be renewed with: $entente --home $work/NAME web)"
 
 if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
 

@@ -21,7 +21,12 @@ impl Node {
     pub fn spawn_daemon(&self, args: &[&str]) -> Daemon {
         let log_file = self.file(&format!("{}-{}.log", args[0], std::process::id()));
         let log = std::fs::File::create(&log_file).expect("cannot create the daemon's log file");
-        let mut cmd = self.command(args);
+        // Many nodes run at once in tests: each web UI on a free port.
+        let mut args = args.to_vec();
+        if args[0] == "up" && !args.iter().any(|a| *a == "--web" || *a == "--no-web") {
+            args.extend(["--web", "127.0.0.1:0"]);
+        }
+        let mut cmd = self.command(&args);
         cmd.env("RUST_LOG", "warn,entente_node=debug,libp2p_kad=error")
             .stdout(Stdio::piped())
             .stderr(log);
@@ -43,6 +48,28 @@ impl Node {
 }
 
 impl Daemon {
+    /// The one-time login address of the web UI that `entente up` printed, waiting for it.
+    pub fn web_url(&self) -> String {
+        let start = Instant::now();
+        loop {
+            let url = self
+                .stdout
+                .lock()
+                .expect("lock")
+                .iter()
+                .find_map(|l| l.strip_prefix("Web UI: ").map(str::to_string));
+            if let Some(url) = url {
+                return url;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "the daemon printed no web UI address; logs:\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The multiaddrs the daemon printed (lines that start with "  /"), waiting for them.
     pub fn addrs(&self) -> Vec<String> {
         let start = Instant::now();

@@ -413,3 +413,77 @@ pub fn attachment(bytes: Vec<u8>, name: &str) -> impl IntoResponse {
         bytes,
     )
 }
+
+#[derive(Deserialize)]
+pub struct JoinBody {
+    token: String,
+}
+
+/// Joins a negotiation by invitation token through the running node: fetches it from the
+/// inviter (directly or through the token's relays), then posts this device's join.
+pub async fn join(
+    State(api): State<Api>,
+    JsonBody(b): JsonBody<JoinBody>,
+) -> ApiResult<Json<Value>> {
+    let invited = crate::commands::invited(b.token.trim())
+        .map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
+    let node = api.inner.node.clone().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "no network node is running",
+        )
+    })?;
+    let neg = invited.negotiation;
+    node.follow(invited).await?;
+    let start = std::time::Instant::now();
+    loop {
+        let accredited = run(&api, move |home, me| {
+            let ws = Workspace::open(home)?;
+            if !ws.negotiations()?.contains(&neg) {
+                return Ok(false);
+            }
+            let (_, state) = ws.load(&neg)?;
+            Ok(state
+                .members
+                .get(&me.public.delegation)
+                .is_some_and(|m| m.status.is_member()))
+        })
+        .await?;
+        if accredited {
+            break;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::GATEWAY_TIMEOUT,
+                "the negotiation has not arrived from the inviter within 30 s (is their node running and reachable?); the node keeps trying, join again later",
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    run(&api, move |home, me| {
+        let mut ws = Workspace::open(home)?;
+        let (_, state) = ws.load(&neg)?;
+        let already = state
+            .members
+            .get(&me.public.delegation)
+            .is_some_and(|m| m.devices.contains_key(&me.public.device));
+        let event = if already {
+            None
+        } else {
+            Some(
+                ws.post(
+                    me,
+                    &neg,
+                    Body::Join {
+                        certificate: me.certificate.clone(),
+                    },
+                )?
+                .id,
+            )
+        };
+        Ok(Json(
+            json!({"negotiation": neg, "title": state.charter.title, "event": event}),
+        ))
+    })
+    .await
+}

@@ -34,6 +34,8 @@ struct Inner {
     me: Arc<Identity>,
     token: String,
     live: broadcast::Sender<LiveEvent>,
+    /// The running node, for what needs the network (joining by invitation).
+    node: Option<crate::net::NodeControl>,
 }
 
 impl Api {
@@ -74,7 +76,12 @@ pub fn address_file(home: &Home) -> std::path::PathBuf {
 }
 
 /// Serves the API and the UI on `listen` until stopped.
-pub async fn serve(home: Home, me: Arc<Identity>, listen: SocketAddr) -> Result<ApiServer> {
+pub async fn serve(
+    home: Home,
+    me: Arc<Identity>,
+    listen: SocketAddr,
+    node: Option<crate::net::NodeControl>,
+) -> Result<ApiServer> {
     let token = load_or_create_token(&home)?;
     let (live, _) = broadcast::channel(1024);
     let stop_live = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -85,6 +92,7 @@ pub async fn serve(home: Home, me: Arc<Identity>, listen: SocketAddr) -> Result<
             me,
             token,
             live,
+            node,
         }),
     };
     let app = routes::router(api);

@@ -88,6 +88,12 @@ pub fn table() -> Vec<Route> {
             post(h::create),
         ),
         route(
+            "post",
+            "/api/join",
+            "Join a negotiation with an invitation token (through the running node)",
+            post(h::join),
+        ),
+        route(
             "get",
             "/api/negotiations/{neg}",
             "Charter, members (fingerprints, devices, verification), channels",

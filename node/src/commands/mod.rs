@@ -86,7 +86,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     .map(|()| ExitCode::SUCCESS)
 }
 
-pub(crate) use network::invitation_token;
+pub(crate) use network::{invitation_token, invited};
 
 /// A delegation's id as an SVG QR code, for comparing in person (`entente:delegation=ID`).
 pub(crate) fn identity_qr(delegation: &entente_protocol::DelegationId) -> Result<String> {

@@ -55,6 +55,9 @@ async fn stop_signal() {
     }
 }
 
+/// Where `entente up` serves the web UI unless told otherwise.
+pub const DEFAULT_WEB: &str = "127.0.0.1:7430";
+
 pub fn up(home: &Home, args: &UpArgs) -> Result<()> {
     let me = Identity::load(home)?;
     // Opening the workspace applies migrations before the node starts polling it.
@@ -85,7 +88,15 @@ pub fn up(home: &Home, args: &UpArgs) -> Result<()> {
         let web = if args.no_web {
             None
         } else {
-            let server = crate::api::serve(home.clone(), me.clone(), args.web).await?;
+            let server = match crate::api::serve(home.clone(), me.clone(), args.web, Some(node.control())).await {
+                // Another node on this machine has the default port: take any free one.
+                Err(e) if args.web == DEFAULT_WEB.parse()? => {
+                    tracing::warn!("{e:#}; using a free port instead");
+                    let any = std::net::SocketAddr::new(args.web.ip(), 0);
+                    crate::api::serve(home.clone(), me.clone(), any, Some(node.control())).await?
+                }
+                other => other?,
+            };
             outln!("Web UI: {}", server.login_url(home)?);
             outln!("  (a one-time login address; `entente web` prints a new one)");
             Some(server)
@@ -254,24 +265,39 @@ where
 
 /// `entente join TOKEN`: fetch the negotiation from the inviter, post the join, and wait until
 /// the inviter has it.
-pub fn join_by_token(home: &Home, args: &JoinArgs) -> Result<()> {
-    let inv =
-        Invitation::from_token(&args.negotiation).context("cannot read the invitation token")?;
-    let me = Identity::load(home)?;
-    drop(Workspace::open(home)?);
-    let neg = inv.negotiation;
+/// What an invitation token says to dial and trust.
+pub(crate) fn invited(token: &str) -> Result<net::Invited> {
+    let inv = Invitation::from_token(token).context("cannot read the invitation token")?;
     let inviter = peer_of(&inv.inviter).context("the invitation names an invalid inviter key")?;
-    let mut peers = parse_addrs(&inv.addrs, "invitation address")?;
+    let mut dial = parse_addrs(&inv.addrs, "invitation address")?;
     let relays = parse_addrs(&inv.relays, "invitation relay")?;
-    let mut trusted: HashSet<PeerId> = [inviter].into();
     for r in &relays {
-        peers.push(via_relay(r, inviter));
-        trusted.extend(peer_in(r));
+        dial.push(via_relay(r, inviter));
     }
-    if peers.is_empty() {
+    if dial.is_empty() {
         bail!(
             "the invitation carries no address of the inviter: ask for a token made while their node runs"
         );
+    }
+    Ok(net::Invited {
+        negotiation: inv.negotiation,
+        inviter,
+        dial,
+        relays,
+    })
+}
+
+pub fn join_by_token(home: &Home, args: &JoinArgs) -> Result<()> {
+    let invited = invited(&args.negotiation)?;
+    let me = Identity::load(home)?;
+    drop(Workspace::open(home)?);
+    let neg = invited.negotiation;
+    let inviter = invited.inviter;
+    let relays = invited.relays.clone();
+    let peers = invited.dial.clone();
+    let mut trusted: HashSet<PeerId> = [inviter].into();
+    for r in &relays {
+        trusted.extend(peer_in(r));
     }
     let config = NetConfig {
         listen: vec!["/ip4/0.0.0.0/tcp/0".parse().context("listen address")?],

@@ -112,7 +112,36 @@ pub(crate) enum Control {
     Connected(oneshot::Sender<Vec<PeerId>>),
     /// Publish bytes as they are on a negotiation's topic (hostile-peer tests).
     PublishRaw(NegotiationId, Vec<u8>),
+    /// Fetch a negotiation from an inviter: trust it (and its relays), dial it, ask for it.
+    Follow(Invited),
     Shutdown,
+}
+
+/// Where an invitation says to fetch a negotiation from.
+#[derive(Debug, Clone)]
+pub struct Invited {
+    pub negotiation: NegotiationId,
+    pub inviter: PeerId,
+    /// Addresses to dial: the inviter's own, and through each relay.
+    pub dial: Vec<Multiaddr>,
+    /// The inviter's relays (each ending with /p2p/<relay id>).
+    pub relays: Vec<Multiaddr>,
+}
+
+/// A cheap, clonable way to ask a running node things (for the local API).
+#[derive(Clone)]
+pub struct NodeControl {
+    tx: mpsc::Sender<Control>,
+}
+
+impl NodeControl {
+    /// Starts fetching a negotiation named in an invitation.
+    pub async fn follow(&self, invited: Invited) -> Result<()> {
+        self.tx
+            .send(Control::Follow(invited))
+            .await
+            .context("the node has stopped")
+    }
 }
 
 /// A node running in the background of this process.
@@ -130,6 +159,12 @@ impl NodeHandle {
             .await
             .context("the node has stopped")?;
         rx.await.context("the node has stopped")
+    }
+
+    pub fn control(&self) -> NodeControl {
+        NodeControl {
+            tx: self.tx.clone(),
+        }
     }
 
     /// The addresses the node listens on (each with `/p2p/<id>`).

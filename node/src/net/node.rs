@@ -945,6 +945,22 @@ impl Node {
                     }
                 }
             }
+            Control::Follow(invited) => {
+                tracing::info!(negotiation = %invited.negotiation, inviter = %invited.inviter, "fetching an invited negotiation");
+                self.wanted.insert(invited.negotiation);
+                self.config.trusted.insert(invited.inviter);
+                for r in &invited.relays {
+                    if let Some(peer) = peer_in(r) {
+                        self.config.trusted.insert(peer);
+                        self.relays.entry(peer).or_insert_with(|| r.clone());
+                    }
+                }
+                for addr in invited.relays.iter().chain(&invited.dial) {
+                    if let Err(e) = self.swarm.dial(addr.clone()) {
+                        tracing::debug!(%addr, "cannot dial: {e}");
+                    }
+                }
+            }
             Control::Dial(addr) => {
                 if let Err(e) = self.swarm.dial(addr.clone()) {
                     tracing::warn!(%addr, "cannot dial: {e}");

@@ -6,3 +6,4 @@
 
 mod cli;
 mod net;
+mod web;
