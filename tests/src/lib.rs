@@ -525,5 +525,6 @@ pub fn spread_positions(len: usize, count: usize) -> Vec<usize> {
     v.dedup();
     v
 }
+pub mod browser;
 pub mod daemon;
 pub mod net;

@@ -2,3 +2,4 @@
 //! UI in a real headless Chromium (`browser`).
 
 mod api;
+mod browser;
