@@ -195,14 +195,16 @@ echo "  (a used address can be renewed with: $entente --home $work/NAME web)"
 
 if [ "${DEMO_EXIT:-0}" = 1 ]; then exit 0; fi
 
-step "The negotiation keeps running. Join it yourself, in another terminal:"
+step "The negotiation keeps running. Watch it in a delegation's web UI above, or join it yourself:"
 cat <<TXT
   E=$entente
   \$E --home /tmp/newcomer init --name "Your delegation"
+  \$E --home /tmp/newcomer up --listen /ip4/127.0.0.1/tcp/0 --relay $RELAY --no-mdns --web 127.0.0.1:0 &
+      # it prints "Web UI: http://127.0.0.1:PORT/#login=..." -- open it
   ID=\$(\$E --home /tmp/newcomer id --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["delegation"])')
-  TOKEN=\$(\$E --home $work/chair invite $NEG --delegation \$ID --name "Your delegation" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
-  \$E --home /tmp/newcomer join \$TOKEN
-  \$E --home /tmp/newcomer up --listen /ip4/127.0.0.1/tcp/0 --relay $RELAY --no-mdns &
+  \$E --home $work/chair invite $NEG --delegation \$ID --name "Your delegation" --json   # prints a token
+      # paste the token into "Join with an invitation token" in your web UI
+      # (or: \$E --home /tmp/newcomer join TOKEN, with your node stopped)
   \$E --home /tmp/newcomer say $NEG "Hello from a newcomer"
   \$E --home $work/France log $NEG      # France sees you
 
