@@ -133,6 +133,9 @@ impl Browser {
     }
 
     pub async fn select(&self, css: &str, value: &str) {
+        // Options may arrive after the select itself (they are fetched).
+        self.wait_for(&format!("{css} option[value='{value}']"))
+            .await;
         self.wait_for(css)
             .await
             .select_by_value(value)

@@ -147,9 +147,31 @@ fn an_amendment_proposed_in_one_browser_appears_live_in_another_and_in_the_chair
             tokio::time::sleep(Duration::from_millis(400)).await;
             ch.screenshot(name).await;
         }
-        for b in [fr, eg, ch] {
+        // A newcomer watches from its own node and joins from the web UI with a token.
+        let brazil = Node::init("Brazil");
+        let brazil_daemon = up(&brazil);
+        let inv = chair.json(["invite", &neg, "--delegation", &brazil.delegation(), "--name", "Brazil"]);
+        let token = str_field(&inv, "token");
+        let br = Browser::open(&driver, "brazil", "fr").await;
+        br.goto(&brazil_daemon.web_url()).await;
+        br.type_into("[data-testid=join-token]", &token).await;
+        br.click("[data-testid=join-submit]").await;
+        br.until("Brazil has joined and sees the negotiation", LIMIT,
+            "return !!document.querySelector('[data-testid=nav-negotiation]') && document.documentElement.lang === 'fr';").await;
+        br.click("[data-testid=nav-negotiation]").await;
+        br.click("[data-testid=tab-text]").await;
+        // A newcomer reads from its own key epoch on: the zero draft came before it, until the
+        // chair shares the history; then the text appears without a reload.
+        wait_until(LIMIT, "the chair sees Brazil active", || {
+            chair.members(&neg).iter().any(|m| m["name"] == "Brazil" && m["status"] == "active")
+        });
+        chair.json(["share-history", &neg, "--delegation", &brazil.delegation()]);
+        br.wait_for("[data-testid=paragraph][data-id=OP1]").await;
+        br.screenshot("joined-fr").await;
+        for b in [fr, eg, ch, br] {
             b.close().await;
         }
+        brazil_daemon.stop();
     });
 
     // What the browsers did is in the record: the CLI of another node agrees.
