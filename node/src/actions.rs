@@ -773,3 +773,40 @@ pub fn positions_json(room: &Room, rev: Option<&str>) -> Result<Vec<Value>> {
         })
         .collect())
 }
+
+/// Whether this delegation is accredited (or active) in a negotiation this store holds.
+pub fn accredited(ws: &Workspace, me: &Identity, negotiation: &EventId) -> Result<bool> {
+    if !ws.negotiations()?.contains(negotiation) {
+        return Ok(false);
+    }
+    let (_, state) = ws.load(negotiation)?;
+    Ok(state
+        .members
+        .get(&me.public.delegation)
+        .is_some_and(|m| m.status.is_member()))
+}
+
+/// Posts this device's join unless it already joined; returns the title and the join event.
+pub fn join_once(
+    ws: &mut Workspace,
+    me: &Identity,
+    negotiation: &EventId,
+) -> Result<(String, Option<entente_protocol::Event>)> {
+    let (_, state) = ws.load(negotiation)?;
+    let already = state
+        .members
+        .get(&me.public.delegation)
+        .is_some_and(|m| m.devices.contains_key(&me.public.device));
+    let event = if already {
+        None
+    } else {
+        Some(ws.post(
+            me,
+            negotiation,
+            entente_protocol::Body::Join {
+                certificate: me.certificate.clone(),
+            },
+        )?)
+    };
+    Ok((state.charter.title.clone(), event))
+}

@@ -528,3 +528,123 @@ pub fn spread_positions(len: usize, count: usize) -> Vec<usize> {
 pub mod browser;
 pub mod daemon;
 pub mod net;
+
+/// Convenes a negotiation in English, French and Arabic (English is the working language);
+/// returns the chair's node and the negotiation id.
+pub fn convene_trilingual(title: &str) -> (Node, String) {
+    let chair = Node::init("Chair");
+    let neg = str_field(
+        &chair.json([
+            "negotiation",
+            "create",
+            "--title",
+            title,
+            "--language",
+            "en",
+            "--language",
+            "fr",
+            "--language",
+            "ar",
+        ]),
+        "negotiation",
+    );
+    (chair, neg)
+}
+
+/// Circulates a revision from texts in the plain-text convention, one per language, written to
+/// files of `node`'s scratch directory; returns `draft circulate --json`.
+pub fn circulate(node: &Node, negotiation: &str, label: &str, texts: &[(&str, &str)]) -> Value {
+    let mut args: Vec<String> = ["draft", "circulate", negotiation, "--label", label]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for (lang, text) in texts {
+        let path = node.file(&format!("{label}.{lang}.txt"));
+        std::fs::write(&path, text).expect("cannot write a text file");
+        args.push("--text".into());
+        args.push(format!("{lang}={}", path.display()));
+    }
+    node.json(&args)
+}
+
+/// A negotiation on the real network: a mediator relay with a mailbox, the chair, and
+/// delegations invited by token, each node running `entente up` through the relay.
+pub struct Conference {
+    pub relay: Node,
+    pub relay_daemon: daemon::Daemon,
+    pub relay_addr: String,
+    pub chair: Node,
+    pub chair_daemon: daemon::Daemon,
+    pub negotiation: String,
+    pub delegations: Vec<Node>,
+    pub daemons: Vec<daemon::Daemon>,
+}
+
+impl Conference {
+    /// Convenes `title` (English, French, Arabic) and brings in `names` as delegations.
+    pub fn convene(title: &str, names: &[&str]) -> Self {
+        let relay = Node::new();
+        let relay_daemon =
+            relay.spawn_daemon(&["relay", "--listen", "/ip4/127.0.0.1/tcp/0", "--mailbox"]);
+        let relay_addr = relay_daemon.addr();
+        let (chair, negotiation) = convene_trilingual(title);
+        // The mediator serves this negotiation: it imports the record once.
+        relay.import(&chair.export(&negotiation, "charter.ent"));
+        let chair_daemon = Self::up_with(&chair, &relay_addr);
+        let mut c = Self {
+            relay,
+            relay_daemon,
+            relay_addr,
+            chair,
+            chair_daemon,
+            negotiation,
+            delegations: Vec::new(),
+            daemons: Vec::new(),
+        };
+        for name in names {
+            c.admit(name);
+        }
+        c
+    }
+
+    fn up_with(node: &Node, relay: &str) -> daemon::Daemon {
+        node.spawn_daemon(&[
+            "up",
+            "--listen",
+            "/ip4/127.0.0.1/tcp/0",
+            "--relay",
+            relay,
+            "--no-mdns",
+        ])
+    }
+
+    /// Runs `entente up` for `node` through this conference's relay.
+    pub fn up(&self, node: &Node) -> daemon::Daemon {
+        Self::up_with(node, &self.relay_addr)
+    }
+
+    /// Invites a new delegation by token, joins it over the network and starts its node.
+    pub fn admit(&mut self, name: &str) {
+        let node = Node::init(name);
+        let invitation = self.chair.json([
+            "invite",
+            &self.negotiation,
+            "--delegation",
+            &node.delegation(),
+            "--name",
+            name,
+        ]);
+        node.json(["join", &str_field(&invitation, "token"), "--timeout", "30"]);
+        self.daemons.push(self.up(&node));
+        self.delegations.push(node);
+    }
+
+    /// Stops every daemon.
+    pub fn stop(self) {
+        for d in self.daemons {
+            d.stop();
+        }
+        self.chair_daemon.stop();
+        self.relay_daemon.stop();
+    }
+}

@@ -438,15 +438,7 @@ pub async fn join(
     let start = std::time::Instant::now();
     loop {
         let accredited = run(&api, move |home, me| {
-            let ws = Workspace::open(home)?;
-            if !ws.negotiations()?.contains(&neg) {
-                return Ok(false);
-            }
-            let (_, state) = ws.load(&neg)?;
-            Ok(state
-                .members
-                .get(&me.public.delegation)
-                .is_some_and(|m| m.status.is_member()))
+            crate::actions::accredited(&Workspace::open(home)?, me, &neg)
         })
         .await?;
         if accredited {
@@ -462,27 +454,9 @@ pub async fn join(
     }
     run(&api, move |home, me| {
         let mut ws = Workspace::open(home)?;
-        let (_, state) = ws.load(&neg)?;
-        let already = state
-            .members
-            .get(&me.public.delegation)
-            .is_some_and(|m| m.devices.contains_key(&me.public.device));
-        let event = if already {
-            None
-        } else {
-            Some(
-                ws.post(
-                    me,
-                    &neg,
-                    Body::Join {
-                        certificate: me.certificate.clone(),
-                    },
-                )?
-                .id,
-            )
-        };
+        let (title, event) = crate::actions::join_once(&mut ws, me, &neg)?;
         Ok(Json(
-            json!({"negotiation": neg, "title": state.charter.title, "event": event}),
+            json!({"negotiation": neg, "title": title, "event": event.map(|e| e.id)}),
         ))
     })
     .await

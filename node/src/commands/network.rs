@@ -5,8 +5,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use entente_protocol::NegotiationId;
 use entente_protocol::sync::Invitation;
-use entente_protocol::{Body, NegotiationId};
 use serde_json::json;
 
 use super::print_json;
@@ -314,17 +314,8 @@ pub fn join_by_token(home: &Home, args: &JoinArgs) -> Result<()> {
         if !args.json {
             outln!("Fetching negotiation {} from the inviter...", neg.short());
         }
-        let accredited = || async {
-            let ws = Workspace::open(home)?;
-            if !ws.negotiations()?.contains(&neg) {
-                return Ok(false);
-            }
-            let (_, state) = ws.load(&neg)?;
-            Ok(state
-                .members
-                .get(&me.public.delegation)
-                .is_some_and(|m| m.status.is_member()))
-        };
+        let accredited =
+            || async { crate::actions::accredited(&Workspace::open(home)?, &me, &neg) };
         let fetched = wait_for(
             limit,
             "fetching the negotiation (is the inviter's node running and reachable?)",
@@ -336,22 +327,7 @@ pub fn join_by_token(home: &Home, args: &JoinArgs) -> Result<()> {
             return Err(e);
         }
         let mut ws = Workspace::open(home)?;
-        let (_, state) = ws.load(&neg)?;
-        let already = state
-            .members
-            .get(&me.public.delegation)
-            .is_some_and(|m| m.devices.contains_key(&me.public.device));
-        let event = if already {
-            None
-        } else {
-            Some(ws.post(
-                &me,
-                &neg,
-                Body::Join {
-                    certificate: me.certificate.clone(),
-                },
-            )?)
-        };
+        let (title, event) = crate::actions::join_once(&mut ws, &me, &neg)?;
         if let Some(e) = &event {
             let confirmed = tokio::time::timeout(limit, node.confirm(neg, e.id, inviter)).await;
             if confirmed.is_err() {
@@ -361,7 +337,7 @@ pub fn join_by_token(home: &Home, args: &JoinArgs) -> Result<()> {
             }
         }
         node.shutdown().await?;
-        Ok::<_, anyhow::Error>((state.charter.title.clone(), event))
+        Ok::<_, anyhow::Error>((title, event))
     })?;
     let (title, event) = join;
     if args.json {

@@ -4,8 +4,7 @@
 
 use std::ffi::OsStr;
 
-use entente_tests::{Node, carry, str_field};
-use serde_json::Value;
+use entente_tests::{Node, carry, circulate, convene_trilingual};
 
 const AKN_NS: &str = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0";
 
@@ -45,40 +44,6 @@ title: بيان مشترك بشأن نهر الراين
 [OP2] تطلب إلى الأمانة أن تقدم تقريرًا سنويًا.
 ";
 
-fn trilingual(title: &str) -> (Node, String) {
-    let chair = Node::init("Chair");
-    let neg = str_field(
-        &chair.json([
-            "negotiation",
-            "create",
-            "--title",
-            title,
-            "--language",
-            "en",
-            "--language",
-            "fr",
-            "--language",
-            "ar",
-        ]),
-        "negotiation",
-    );
-    (chair, neg)
-}
-
-fn circulate(node: &Node, neg: &str, label: &str, texts: &[(&str, &str)]) -> Value {
-    let mut args: Vec<String> = ["draft", "circulate", neg, "--label", label]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    for (lang, text) in texts {
-        let path = node.file(&format!("{label}.{lang}.txt"));
-        std::fs::write(&path, text).expect("write the text");
-        args.push("--text".into());
-        args.push(format!("{lang}={}", path.display()));
-    }
-    node.json(&args)
-}
-
 fn show(node: &Node, neg: &str, args: &[&str]) -> String {
     let mut a = vec!["draft", "show", neg];
     a.extend_from_slice(args);
@@ -87,7 +52,7 @@ fn show(node: &Node, neg: &str, args: &[&str]) -> String {
 
 #[test]
 fn french_and_arabic_texts_round_trip_and_export_to_akoma_ntoso_html_and_markdown() {
-    let (chair, neg) = trilingual("Rhine");
+    let (chair, neg) = convene_trilingual("Rhine");
     let out = circulate(
         &chair,
         &neg,
@@ -154,7 +119,7 @@ fn french_and_arabic_texts_round_trip_and_export_to_akoma_ntoso_html_and_markdow
 
 #[test]
 fn a_translation_left_unchanged_while_its_source_changed_shows_as_outdated() {
-    let (chair, neg) = trilingual("Rhine");
+    let (chair, neg) = convene_trilingual("Rhine");
     circulate(&chair, &neg, "zero draft", &[("en", EN), ("fr", FR)]);
     let rev1_en = EN.replace("by 2030;", "by 2035;");
     let out = circulate(&chair, &neg, "Rev.1", &[("en", &rev1_en), ("fr", FR)]);
@@ -189,7 +154,7 @@ fn a_translation_left_unchanged_while_its_source_changed_shows_as_outdated() {
 
 #[test]
 fn a_large_text_travels_in_blobs_and_reads_the_same_on_another_node() {
-    let (chair, neg) = trilingual("A long treaty");
+    let (chair, neg) = convene_trilingual("A long treaty");
     let delegation = Node::init("Delegation");
     chair.invite(&neg, &delegation.delegation(), "delegation", "Delegation");
     carry(&chair, &delegation, &neg, "accredited.ent");
@@ -212,7 +177,7 @@ fn a_large_text_travels_in_blobs_and_reads_the_same_on_another_node() {
 
 #[test]
 fn refusals_say_why_and_change_nothing() {
-    let (chair, neg) = trilingual("Rhine");
+    let (chair, neg) = convene_trilingual("Rhine");
     let bee = Node::init("Bee");
     chair.invite(&neg, &bee.delegation(), "delegation", "Bee");
     carry(&chair, &bee, &neg, "accredited.ent");

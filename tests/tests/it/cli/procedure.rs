@@ -8,11 +8,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use entente_tests::daemon::wait_until;
-use entente_tests::{Node, Outsider, str_field};
+use entente_tests::{Conference, Node, Outsider, circulate, str_field};
 use serde_json::Value;
 
 const LIMIT: Duration = Duration::from_secs(30);
-const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
 
 const ZERO_EN: &str = "symbol: A/CONF.1/L.3
 title: Joint statement on the Rhine
@@ -70,12 +69,6 @@ fn revised(base: &str, changes: &[(&str, &str)]) -> String {
     out
 }
 
-fn write(node: &Node, name: &str, text: &str) -> String {
-    let path = node.file(name);
-    std::fs::write(&path, text).expect("write a text file");
-    path.display().to_string()
-}
-
 fn revisions(node: &Node, neg: &str) -> Vec<Value> {
     match node.json(["draft", "list", neg]) {
         Value::Array(rows) => rows,
@@ -105,79 +98,23 @@ fn silences(node: &Node, neg: &str) -> Vec<Value> {
     }
 }
 
-fn circulate(chair: &Node, neg: &str, label: &str, texts: [(&str, &str); 3]) -> Value {
-    let mut args: Vec<String> = vec![
-        "draft".into(),
-        "circulate".into(),
-        neg.into(),
-        "--label".into(),
-        label.into(),
-    ];
-    for (lang, text) in texts {
-        let file = write(chair, &format!("{label}-{lang}.txt"), text);
-        args.push("--text".into());
-        args.push(format!("{lang}={file}"));
-    }
-    chair.json(&args)
-}
-
 #[test]
 fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
-    let relay = Node::new();
-    let relay_daemon = relay.spawn_daemon(&["relay", "--listen", LOOPBACK, "--mailbox"]);
-    let relay_addr = relay_daemon.addr();
-    let chair = Node::init("Chair");
-    let neg = str_field(
-        &chair.json([
-            "negotiation",
-            "create",
-            "--title",
-            "Joint statement on the Rhine",
-            "--language",
-            "en",
-            "--language",
-            "fr",
-            "--language",
-            "ar",
-        ]),
-        "negotiation",
+    let conference = Conference::convene(
+        "Joint statement on the Rhine",
+        &["France", "Egypt", "Brazil"],
     );
-    relay.import(&chair.export(&neg, "charter.ent"));
-    let up = |node: &Node| {
-        node.spawn_daemon(&[
-            "up",
-            "--listen",
-            LOOPBACK,
-            "--relay",
-            &relay_addr,
-            "--no-mdns",
-        ])
-    };
-    let mut daemons = vec![up(&chair)];
-    let mut delegations = Vec::new();
-    for name in ["France", "Egypt", "Brazil"] {
-        let node = Node::init(name);
-        let invitation = chair.json([
-            "invite",
-            &neg,
-            "--delegation",
-            &node.delegation(),
-            "--name",
-            name,
-        ]);
-        node.json(["join", &str_field(&invitation, "token"), "--timeout", "30"]);
-        daemons.push(up(&node));
-        delegations.push(node);
-    }
+    let (chair, neg) = (&conference.chair, conference.negotiation.clone());
+    let delegations = &conference.delegations;
     let (france, egypt, brazil) = (&delegations[0], &delegations[1], &delegations[2]);
-    let everyone = [&chair, france, egypt, brazil];
+    let everyone = [chair, france, egypt, brazil];
 
     // Zero draft in three languages.
     let zero = circulate(
-        &chair,
+        chair,
         &neg,
         "zero draft",
-        [("en", ZERO_EN), ("fr", ZERO_FR), ("ar", ZERO_AR)],
+        &[("en", ZERO_EN), ("fr", ZERO_FR), ("ar", ZERO_AR)],
     );
     let zero_id = str_field(&zero, "revision");
     wait_until(LIMIT, "every delegation holds the zero draft", || {
@@ -227,7 +164,7 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
     france.json(["position", &neg, "OP3", "reserve"]);
 
     wait_until(LIMIT, "the chair sees the amendments and positions", || {
-        let v = view(&chair, &neg, "en");
+        let v = view(chair, &neg, "en");
         let positions = chair.json(["draft", "positions", &neg]);
         paragraph(&v, "OP1")["brackets"]
             .as_array()
@@ -237,7 +174,7 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
                 .is_some_and(|p| !p.is_empty())
             && positions.as_array().is_some_and(|p| p.len() == 3)
     });
-    let v = view(&chair, &neg, "en");
+    let v = view(chair, &neg, "en");
     let op1 = paragraph(&v, "OP1");
     assert_eq!(op1["status"], "bracketed", "{op1}");
     let bracket = &op1["brackets"][0];
@@ -313,10 +250,10 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
         &[("OP1", "تقرر خفض تصريف النترات بشكل كبير بحلول عام ٢٠٣٠؛")],
     );
     circulate(
-        &chair,
+        chair,
         &neg,
         "Rev.1",
-        [("en", &rev1_en), ("fr", &rev1_fr), ("ar", &rev1_ar)],
+        &[("en", &rev1_en), ("fr", &rev1_fr), ("ar", &rev1_ar)],
     );
     wait_until(LIMIT, "every delegation holds Rev.1", || {
         delegations.iter().all(|d| has_revision(d, &neg, "Rev.1"))
@@ -331,11 +268,11 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
     chair.json(["mark", &neg, "OP2", "agreed"]);
     egypt.json(["mark", &neg, "OP2", "ad-referendum"]);
     wait_until(LIMIT, "the chair sees OP2 agreed ad referendum", || {
-        paragraph(&view(&chair, &neg, "en"), "OP2")["status"] == "agreed-ad-referendum"
+        paragraph(&view(chair, &neg, "en"), "OP2")["status"] == "agreed-ad-referendum"
     });
     egypt.json(["mark", &neg, "OP2", "confirmed"]);
     wait_until(LIMIT, "the chair sees OP2 agreed", || {
-        paragraph(&view(&chair, &neg, "en"), "OP2")["status"] == "agreed"
+        paragraph(&view(chair, &neg, "en"), "OP2")["status"] == "agreed"
     });
 
     // Silence procedure on Rev.1, broken by Egypt.
@@ -344,7 +281,7 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
         "silence",
     );
     wait_until(LIMIT, "every node confirms receipt of Rev.1", || {
-        silences(&chair, &neg).iter().any(|s| {
+        silences(chair, &neg).iter().any(|s| {
             s["silence"] == s1.as_str()
                 && s["not_received_by"].as_array().is_some_and(Vec::is_empty)
         })
@@ -360,7 +297,7 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
         "Capital cannot accept OP1 as drafted",
     ]);
     wait_until(LIMIT, "the chair sees the break", || {
-        silences(&chair, &neg)
+        silences(chair, &neg)
             .iter()
             .any(|s| s["silence"] == s1.as_str() && s["outcome"] == "broken")
     });
@@ -390,10 +327,10 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
         )],
     );
     let rev2 = circulate(
-        &chair,
+        chair,
         &neg,
         "Rev.2",
-        [("en", &rev2_en), ("fr", &rev2_fr), ("ar", &rev2_ar)],
+        &[("en", &rev2_en), ("fr", &rev2_fr), ("ar", &rev2_ar)],
     );
     let rev2_id = str_field(&rev2, "revision");
     wait_until(LIMIT, "every delegation holds Rev.2", || {
@@ -404,13 +341,13 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
         "silence",
     );
     wait_until(LIMIT, "every node confirms receipt of Rev.2", || {
-        silences(&chair, &neg).iter().any(|s| {
+        silences(chair, &neg).iter().any(|s| {
             s["silence"] == s2.as_str()
                 && s["not_received_by"].as_array().is_some_and(Vec::is_empty)
         })
     });
     wait_until(LIMIT, "the deadline passes", || {
-        silences(&chair, &neg)
+        silences(chair, &neg)
             .iter()
             .any(|s| s["silence"] == s2.as_str() && s["remaining_ms"] == 0)
     });
@@ -435,7 +372,7 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
         );
     }
     let hashes: BTreeMap<String, String> = serde_json::from_value(
-        revisions(&chair, &neg)
+        revisions(chair, &neg)
             .iter()
             .find(|r| r["revision"] == rev2_id.as_str())
             .unwrap()["hashes"]
@@ -532,10 +469,7 @@ fn chair_and_three_delegations_walk_from_zero_draft_to_signed_text() {
         assert_eq!(out.trim_end(), text.trim_end(), "{lang} text round-trips");
     }
     let _ = zero_id;
-    for d in daemons {
-        d.stop();
-    }
-    relay_daemon.stop();
+    conference.stop();
 }
 
 /// A copy of the public text with one word changed no longer verifies.

@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use entente_tests::browser::{Browser, Driver};
 use entente_tests::daemon::wait_until;
-use entente_tests::{Node, str_field};
+use entente_tests::{Conference, Node, circulate, str_field};
 
-const LOOPBACK: &str = "/ip4/127.0.0.1/tcp/0";
 const LIMIT: Duration = Duration::from_secs(30);
 
 const ZERO_EN: &str = "symbol: A/CONF.1/L.3\ntitle: Joint statement on the Rhine\n\n[PP1] Recalling the Convention on the Protection of the Rhine,\n\n[OP1] Decides to reduce nitrate discharges by 2030;\n\n[OP2] Requests the secretariat to report annually.\n";
@@ -18,68 +17,19 @@ const ZERO_AR: &str = "symbol: A/CONF.1/L.3\ntitle: بيان مشترك بشأن
 
 #[test]
 fn an_amendment_proposed_in_one_browser_appears_live_in_another_and_in_the_chairs_matrix() {
-    let relay = Node::new();
-    let relay_daemon = relay.spawn_daemon(&["relay", "--listen", LOOPBACK, "--mailbox"]);
-    let relay_addr = relay_daemon.addr();
-    let chair = Node::init("Chair");
-    let neg = str_field(
-        &chair.json([
-            "negotiation",
-            "create",
-            "--title",
-            "Joint statement on the Rhine",
-            "--language",
-            "en",
-            "--language",
-            "fr",
-            "--language",
-            "ar",
-        ]),
-        "negotiation",
+    let conference = Conference::convene("Joint statement on the Rhine", &["France", "Egypt"]);
+    let (chair, neg) = (&conference.chair, conference.negotiation.clone());
+    let (nodes, daemons, chair_daemon) = (
+        &conference.delegations,
+        &conference.daemons,
+        &conference.chair_daemon,
     );
-    relay.import(&chair.export(&neg, "charter.ent"));
-    let up = |node: &Node| {
-        node.spawn_daemon(&[
-            "up",
-            "--listen",
-            LOOPBACK,
-            "--relay",
-            &relay_addr,
-            "--no-mdns",
-        ])
-    };
-    let chair_daemon = up(&chair);
-    let mut nodes = Vec::new();
-    let mut daemons = Vec::new();
-    for name in ["France", "Egypt"] {
-        let node = Node::init(name);
-        let inv = chair.json([
-            "invite",
-            &neg,
-            "--delegation",
-            &node.delegation(),
-            "--name",
-            name,
-        ]);
-        node.json(["join", &str_field(&inv, "token"), "--timeout", "30"]);
-        daemons.push(up(&node));
-        nodes.push(node);
-    }
-    let (france, egypt) = (&nodes[0], &nodes[1]);
-    let mut args = vec![
-        "draft".to_string(),
-        "circulate".into(),
-        neg.clone(),
-        "--label".into(),
-        "zero draft".into(),
-    ];
-    for (lang, text) in [("en", ZERO_EN), ("fr", ZERO_FR), ("ar", ZERO_AR)] {
-        let path = chair.file(&format!("zero.{lang}.txt"));
-        std::fs::write(&path, text).expect("write a text");
-        args.push("--text".into());
-        args.push(format!("{lang}={}", path.display()));
-    }
-    chair.json(&args);
+    circulate(
+        chair,
+        &neg,
+        "zero draft",
+        &[("en", ZERO_EN), ("fr", ZERO_FR), ("ar", ZERO_AR)],
+    );
     wait_until(LIMIT, "both delegations hold the zero draft", || {
         nodes.iter().all(|n| {
             n.json(["draft", "list", &neg])
@@ -94,7 +44,7 @@ fn an_amendment_proposed_in_one_browser_appears_live_in_another_and_in_the_chair
         let fr = Browser::open(&driver, "france", "en").await;
         let eg = Browser::open(&driver, "egypt", "ar").await;
         let ch = Browser::open(&driver, "chair", "en").await;
-        for (b, d) in [(&fr, &daemons[0]), (&eg, &daemons[1]), (&ch, &chair_daemon)] {
+        for (b, d) in [(&fr, &daemons[0]), (&eg, &daemons[1]), (&ch, chair_daemon)] {
             b.goto(&d.web_url()).await;
             b.click("[data-testid=nav-negotiation]").await;
         }
@@ -149,7 +99,7 @@ fn an_amendment_proposed_in_one_browser_appears_live_in_another_and_in_the_chair
         }
         // A newcomer watches from its own node and joins from the web UI with a token.
         let brazil = Node::init("Brazil");
-        let brazil_daemon = up(&brazil);
+        let brazil_daemon = conference.up(&brazil);
         let inv = chair.json(["invite", &neg, "--delegation", &brazil.delegation(), "--name", "Brazil"]);
         let token = str_field(&inv, "token");
         let br = Browser::open(&driver, "brazil", "fr").await;
@@ -182,10 +132,5 @@ fn an_amendment_proposed_in_one_browser_appears_live_in_another_and_in_the_chair
             .any(|x| x["name"] == "Egypt" && x["stance"] == "object")),
         "{rows}"
     );
-    let _ = (france, egypt);
-    for d in daemons {
-        d.stop();
-    }
-    chair_daemon.stop();
-    relay_daemon.stop();
+    conference.stop();
 }
