@@ -461,3 +461,128 @@ pub async fn join(
     })
     .await
 }
+
+/// A membership or channel change, as the command line posts it.
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum GovernanceBody {
+    /// Change a member's role (chair).
+    Role { delegation: String, role: String },
+    /// Remove a member (chair).
+    Remove {
+        delegation: String,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Leave the negotiation.
+    Leave {
+        #[serde(default)]
+        reason: String,
+    },
+    /// Revoke a device of this delegation (or any, as chair).
+    Revoke {
+        device: String,
+        #[serde(default)]
+        reason: String,
+    },
+    /// Open a restricted channel (chair or mediator).
+    Channel { name: String, members: Vec<String> },
+    /// Let a delegation circulate revisions, or take the pen back (chair).
+    Pen { delegation: String, granted: bool },
+    /// Give a delegation the keys of a channel's earlier epochs (chair).
+    ShareHistory {
+        delegation: String,
+        #[serde(default)]
+        channel: Option<String>,
+    },
+    /// A note for the record (sealed in a channel).
+    Note {
+        text: String,
+        #[serde(default)]
+        channel: Option<String>,
+    },
+}
+
+fn parse_id<T: std::str::FromStr>(field: &str, v: &str) -> ApiResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    v.trim()
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("{field}: {e}")))
+}
+
+/// `POST /api/negotiations/{neg}/governance`: every membership and channel change of the CLI.
+pub async fn governance(
+    State(api): State<Api>,
+    Path(neg): Path<String>,
+    JsonBody(b): JsonBody<GovernanceBody>,
+) -> ApiResult<Json<Value>> {
+    // Parse everything before anything is written.
+    enum Act {
+        Post(Body),
+        Content(String, Body),
+        Pen(String, bool),
+        Share(DelegationId, String),
+    }
+    let act = match b {
+        GovernanceBody::Role { delegation, role } => Act::Post(Body::RoleChange {
+            delegation: parse_id("delegation", &delegation)?,
+            role: parse_id("role", &role)?,
+        }),
+        GovernanceBody::Remove { delegation, reason } => Act::Post(Body::Remove {
+            delegation: parse_id("delegation", &delegation)?,
+            reason,
+        }),
+        GovernanceBody::Leave { reason } => Act::Post(Body::Leave { reason }),
+        GovernanceBody::Revoke { device, reason } => Act::Post(Body::Revoke {
+            device: parse_id("device", &device)?,
+            reason,
+        }),
+        GovernanceBody::Channel { name, members } => Act::Post(Body::Channel {
+            name,
+            members: members
+                .iter()
+                .map(|m| parse_id("members", m))
+                .collect::<ApiResult<Vec<_>>>()?,
+        }),
+        GovernanceBody::Pen {
+            delegation,
+            granted,
+        } => Act::Pen(delegation, granted),
+        GovernanceBody::ShareHistory {
+            delegation,
+            channel,
+        } => Act::Share(
+            parse_id("delegation", &delegation)?,
+            channel.unwrap_or_else(|| "plenary".into()),
+        ),
+        GovernanceBody::Note { text, channel } => {
+            if text.trim().is_empty() {
+                return Err(ApiError::bad_request("text must not be empty"));
+            }
+            Act::Content(
+                channel.unwrap_or_else(|| "plenary".into()),
+                Body::Note { text },
+            )
+        }
+    };
+    in_room(&api, neg, move |ws, me, room| {
+        let events: Vec<_> = match act {
+            Act::Post(body) => vec![ws.post(me, &room.negotiation, body)?.id],
+            Act::Content(channel, body) => {
+                vec![ws.post_content(me, &room.negotiation, &channel, body)?.id]
+            }
+            Act::Pen(delegation, granted) => {
+                vec![crate::actions::pen(ws, me, room, &delegation, granted)?.0]
+            }
+            Act::Share(delegation, channel) => ws
+                .share_history(me, &room.negotiation, &channel, &delegation)?
+                .iter()
+                .map(|e| e.id)
+                .collect(),
+        };
+        Ok(Json(json!({"events": events})))
+    })
+    .await
+}

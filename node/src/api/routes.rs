@@ -113,6 +113,12 @@ pub fn table() -> Vec<Route> {
         ),
         route(
             "post",
+            "/api/negotiations/{neg}/governance",
+            "Membership and channel changes: role, remove, leave, revoke, channel, pen, share-history, note (field `action`)",
+            post(h::governance),
+        ),
+        route(
+            "post",
             "/api/negotiations/{neg}/messages",
             "Say something in a channel (sealed)",
             post(h::say),

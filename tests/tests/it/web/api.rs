@@ -208,11 +208,35 @@ fn the_api_wants_its_token_refuses_bad_input_clearly_and_streams_new_events() {
         let msg = v["error"].as_str().unwrap_or_default();
         assert!(msg.contains(says), "{path} {body}: the error says why: {v}");
     }
+    let (status, v) = web.post(
+        &format!("/api/negotiations/{neg}/governance"),
+        "{\"action\":\"dance\"}",
+    );
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unknown variant"),
+        "{v}"
+    );
+    let (status, v) = web.post(
+        &format!("/api/negotiations/{neg}/governance"),
+        "{\"action\":\"remove\",\"delegation\":\"nope\"}",
+    );
+    assert_eq!(status, 400, "{v}");
     assert_eq!(
         chair.log(&neg).len(),
         before,
         "refused requests write nothing"
     );
+    // Governance changes go through the same rules as on the command line.
+    let (status, v) = web.post(
+        &format!("/api/negotiations/{neg}/governance"),
+        "{\"action\":\"note\",\"text\":\"For the record\"}",
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(chair.log(&neg).len(), before + 1);
 
     // Server-sent events: a message said through the API arrives on the stream.
     let mut sse = web
