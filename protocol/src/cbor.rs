@@ -89,10 +89,40 @@ impl<'b> Dec<'b> {
         Ok(())
     }
 
+    /// Deterministic encoding (RFC 8949 §4.2.1): every head uses its shortest form. Checked for
+    /// each head, so that no decoder anywhere accepts two encodings of the same value.
+    fn shortest(
+        &self,
+        field: &str,
+        start: usize,
+        value: u64,
+        payload: usize,
+    ) -> Result<(), CborError> {
+        let head = match value {
+            0..=23 => 1,
+            24..=0xff => 2,
+            0x100..=0xffff => 3,
+            0x1_0000..=0xffff_ffff => 5,
+            _ => 9,
+        };
+        if self.0.position() - start != head + payload {
+            return Err(CborError {
+                at: start,
+                what: format!("{field}: not in deterministic encoding (a longer head than needed)"),
+            });
+        }
+        Ok(())
+    }
+
     /// A definite-length array of at most `max` items; returns its length.
     pub fn array_len(&mut self, field: &str, max: usize) -> Result<usize, CborError> {
+        let start = self.0.position();
         let r = self.0.array();
-        match self.wrap(field, r)? {
+        let n = self.wrap(field, r)?;
+        if let Some(n) = n {
+            self.shortest(field, start, n, 0)?;
+        }
+        match n {
             Some(n) if n <= max as u64 => Ok(n as usize),
             Some(n) => Err(self.err(format!("{field}: {n} items, at most {max} allowed"))),
             None => Err(self.err(format!("{field}: indefinite-length array"))),
@@ -100,13 +130,18 @@ impl<'b> Dec<'b> {
     }
 
     pub fn u64(&mut self, field: &str) -> Result<u64, CborError> {
+        let start = self.0.position();
         let r = self.0.u64();
-        self.wrap(field, r)
+        let x = self.wrap(field, r)?;
+        self.shortest(field, start, x, 0)?;
+        Ok(x)
     }
 
     pub fn bytes(&mut self, field: &str, max: usize) -> Result<&'b [u8], CborError> {
+        let start = self.0.position();
         let r = self.0.bytes();
         let b = self.wrap(field, r)?;
+        self.shortest(field, start, b.len() as u64, b.len())?;
         if b.len() > max {
             return Err(self.err(format!("{field}: {} bytes, at most {max} allowed", b.len())));
         }
@@ -127,8 +162,10 @@ impl<'b> Dec<'b> {
 
     /// A text string of at most `max` bytes of UTF-8.
     pub fn str(&mut self, field: &str, max: usize) -> Result<String, CborError> {
+        let start = self.0.position();
         let r = self.0.str();
         let s = self.wrap(field, r)?;
+        self.shortest(field, start, s.len() as u64, s.len())?;
         if s.len() > max {
             return Err(self.err(format!(
                 "{field}: {} bytes of text, at most {max} allowed",

@@ -235,7 +235,14 @@ pub enum InvitationError {
     Base58,
     #[error("malformed invitation: {0}")]
     Malformed(#[from] CborError),
+    #[error("the invitation is longer than any real one ({0} characters)")]
+    TooLong(usize),
 }
+
+/// The longest token a real invitation makes (16 addresses and 16 relays) is under 12 000
+/// characters; base58 decoding costs time quadratic in the length, so longer input is refused
+/// before it.
+pub const MAX_TOKEN_CHARS: usize = 16_000;
 
 impl Invitation {
     fn encode(&self) -> Vec<u8> {
@@ -258,6 +265,9 @@ impl Invitation {
     }
 
     pub fn from_token(token: &str) -> Result<Self, InvitationError> {
+        if token.len() > MAX_TOKEN_CHARS {
+            return Err(InvitationError::TooLong(token.len()));
+        }
         let body = token
             .trim()
             .strip_prefix(INVITATION_PREFIX)

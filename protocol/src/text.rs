@@ -202,7 +202,12 @@ impl Document {
         for (n, raw) in source.lines().enumerate() {
             let line_no = n + 1;
             let line = raw.trim_end();
-            let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+            // A byte-order mark can only start the file.
+            let line = if n == 0 {
+                line.strip_prefix('\u{feff}').unwrap_or(line)
+            } else {
+                line
+            };
             if line.trim().is_empty() {
                 open = false;
                 continue;
