@@ -67,7 +67,12 @@ run_target() {
     >"$logs/$t.log" 2>&1; then
     echo ok >"$logs/$t.status"
   else
-    echo "failed ($?)" >"$logs/$t.status"
+    local code=$?
+    if grep -q 'run interrupted' "$logs/$t.log" && ! grep -q 'Test unit written' "$logs/$t.log"; then
+      echo "interrupted by a signal ($code)" >"$logs/$t.status"
+    else
+      echo "failed ($code)" >"$logs/$t.status"
+    fi
   fi
 }
 
