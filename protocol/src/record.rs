@@ -86,7 +86,9 @@ pub fn verify_record(bytes: &[u8], now: u64) -> Result<VerifiedRecord, RecordErr
         .array_len("events", MAX_RECORD_EVENTS)
         .map_err(header_err)?;
 
-    let mut events: Vec<Event> = Vec::with_capacity(count.min(1 << 16));
+    // A declared count is a claim: reserve no more than the input could hold (an event's wire
+    // form is over 64 bytes), so a tiny file cannot make us allocate for millions.
+    let mut events: Vec<Event> = Vec::with_capacity(count.min(bytes.len() / 64 + 1).min(1 << 16));
     let mut lamports: std::collections::HashMap<EventId, ParentInfo> =
         std::collections::HashMap::new();
     for index in 0..count {
