@@ -134,7 +134,7 @@ impl Store {
             rows.collect::<std::result::Result<_, _>>()?
         };
         for (id, wire) in rows {
-            let event = Event::from_wire(&wire).map_err(|e| StoreError::Corrupt {
+            let event = Event::from_verified_wire(&wire).map_err(|e| StoreError::Corrupt {
                 id: hex::encode(&id),
                 reason: e.to_string(),
             })?;
@@ -212,7 +212,7 @@ pub fn arrivals_since(conn: &Connection, after: i64, limit: usize) -> Result<Vec
     })?;
     rows.map(|r| {
         let (seq, id, wire) = r?;
-        let event = Event::from_wire(&wire).map_err(|e| StoreError::Corrupt {
+        let event = Event::from_verified_wire(&wire).map_err(|e| StoreError::Corrupt {
             id: hex::encode(&id),
             reason: e.to_string(),
         })?;
@@ -333,7 +333,8 @@ pub fn lamport_of(
     Ok(v.map(|l| l as u64))
 }
 
-/// Every event of a negotiation in fold order (lamport, then id).
+/// Every event of a negotiation in fold order (lamport, then id). Signatures are not checked
+/// again: every stored event was verified on its way in.
 pub fn events(conn: &Connection, negotiation: &NegotiationId) -> Result<Vec<Event>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, wire FROM events WHERE negotiation = ?1 ORDER BY lamport, id",
@@ -343,7 +344,7 @@ pub fn events(conn: &Connection, negotiation: &NegotiationId) -> Result<Vec<Even
     })?;
     rows.map(|r| {
         let (id, wire) = r?;
-        Event::from_wire(&wire).map_err(|e| StoreError::Corrupt {
+        Event::from_verified_wire(&wire).map_err(|e| StoreError::Corrupt {
             id: hex::encode(&id),
             reason: e.to_string(),
         })
@@ -376,7 +377,7 @@ pub fn ancestors(conn: &Connection, id: &EventId) -> Result<Vec<EventId>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use entente_protocol::event::EventHeader;
     use entente_protocol::identity::{delegation_id, device_id};
     use entente_protocol::{
@@ -389,7 +390,7 @@ mod tests {
         SigningKey::from_bytes(&[7; 32])
     }
 
-    fn charter() -> Event {
+    pub(crate) fn charter() -> Event {
         let k = key();
         let cert = SignedCertificate::issue(
             &k,
@@ -418,7 +419,7 @@ mod tests {
         .expect("signs")
     }
 
-    fn child(neg: &Event, parents: &[&Event], text: &str) -> Event {
+    pub(crate) fn child(neg: &Event, parents: &[&Event], text: &str) -> Event {
         let lamport = parents
             .iter()
             .map(|p| p.header.lamport + 1)

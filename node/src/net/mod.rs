@@ -7,6 +7,7 @@
 
 pub mod behaviour;
 pub mod codec;
+mod folded;
 mod node;
 pub mod peers;
 
@@ -68,6 +69,9 @@ pub struct NetConfig {
     pub poll: Duration,
     /// How often missing members are dialled and peers asked to sync.
     pub maintenance: Duration,
+    /// How many members to keep connections to: beyond that, gossip and sync reach the others
+    /// through the ones connected (a conference of 200 need not be a full mesh).
+    pub member_links: usize,
 }
 
 impl Default for NetConfig {
@@ -84,9 +88,13 @@ impl Default for NetConfig {
             probation: Duration::from_secs(10),
             poll: Duration::from_millis(200),
             maintenance: Duration::from_secs(2),
+            member_links: DEFAULT_MEMBER_LINKS,
         }
     }
 }
+
+/// Enough links for gossipsub's mesh (6 to 12 peers) with spares for churn.
+pub const DEFAULT_MEMBER_LINKS: usize = 24;
 
 /// TCP and QUIC on every interface, on `port` (0: any free port).
 pub fn default_listen(port: u16) -> Vec<Multiaddr> {
@@ -114,6 +122,8 @@ pub(crate) enum Control {
     PublishRaw(NegotiationId, Vec<u8>),
     /// Fetch a negotiation from an inviter: trust it (and its relays), dial it, ask for it.
     Follow(Invited),
+    /// Read the store's new events now rather than at the next poll.
+    PollStore,
     Shutdown,
 }
 
@@ -142,12 +152,22 @@ impl NodeControl {
             .await
             .context("the node has stopped")
     }
+
+    /// Tells the node that events were just written to the store, so that it publishes them
+    /// without waiting for its next poll.
+    pub async fn poll_store(&self) -> Result<()> {
+        self.tx
+            .send(Control::PollStore)
+            .await
+            .context("the node has stopped")
+    }
 }
 
 /// A node running in the background of this process.
 pub struct NodeHandle {
     pub peer_id: PeerId,
     tx: mpsc::Sender<Control>,
+    stored: tokio::sync::broadcast::Sender<EventId>,
     task: tokio::task::JoinHandle<Result<()>>,
 }
 
@@ -159,6 +179,12 @@ impl NodeHandle {
             .await
             .context("the node has stopped")?;
         rx.await.context("the node has stopped")
+    }
+
+    /// Ids of the events this node stores from the network, as it stores them (a receiver that
+    /// falls more than 4096 behind loses the oldest).
+    pub fn stored_events(&self) -> tokio::sync::broadcast::Receiver<EventId> {
+        self.stored.subscribe()
     }
 
     pub fn control(&self) -> NodeControl {
@@ -241,9 +267,15 @@ pub async fn spawn(home: Home, credentials: Credentials, config: NetConfig) -> R
     let (tx, rx) = mpsc::channel(64);
     let node = node::Node::start(home, credentials, config)?;
     let peer_id = node.peer_id();
+    let stored = node.stored_sender();
     let span = tracing::info_span!("node", peer = %short_peer(&peer_id));
     let task = tokio::spawn(tracing::Instrument::instrument(node.run(rx), span));
-    Ok(NodeHandle { peer_id, tx, task })
+    Ok(NodeHandle {
+        peer_id,
+        tx,
+        stored,
+        task,
+    })
 }
 
 /// The last characters of a PeerId: enough to tell nodes apart in logs.

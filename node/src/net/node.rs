@@ -8,16 +8,16 @@ use entente_protocol::dag::{ParentInfo, check_links, check_time, is_shared_chann
 use entente_protocol::sync::{SyncRequest, SyncResponse, SyncStatus, select_batch};
 use entente_protocol::{
     Body, DeviceId, Event, EventError, EventId, NegotiationId, NegotiationState, SignedCertificate,
-    fold,
 };
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, TopicHash};
 use libp2p::request_response::{self, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, relay};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::behaviour::{Behaviour, BehaviourEvent, SwarmOptions, build_swarm};
+use super::folded::{Folded, Refresh};
 use super::peers::{device_of, is_relayed, peer_in, peer_of, via_relay, with_peer};
 use super::{Control, Credentials, NetConfig};
 use crate::home::Home;
@@ -40,11 +40,6 @@ enum Ingest {
     Invalid(String),
 }
 
-struct Negotiation {
-    state: Option<NegotiationState>,
-    dirty: bool,
-}
-
 pub(super) struct Node {
     swarm: Swarm<Behaviour>,
     store: Store,
@@ -54,7 +49,7 @@ pub(super) struct Node {
     my_device: Option<DeviceId>,
     certificate: Option<SignedCertificate>,
     relays: HashMap<PeerId, Multiaddr>,
-    negotiations: BTreeMap<NegotiationId, Negotiation>,
+    negotiations: BTreeMap<NegotiationId, Folded>,
     wanted: HashSet<NegotiationId>,
     topics: HashMap<TopicHash, NegotiationId>,
     connected: HashMap<PeerId, HashSet<Multiaddr>>,
@@ -71,12 +66,25 @@ pub(super) struct Node {
     last_arrival: i64,
     confirms: Vec<(NegotiationId, EventId, PeerId, oneshot::Sender<()>)>,
     last_anti_entropy: Instant,
+    /// Ids of events stored from the network, for whoever watches (benchmarks, tests).
+    stored: broadcast::Sender<EventId>,
 }
 
 const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 const ANTI_ENTROPY: Duration = Duration::from_secs(10);
 const FIRST_DIAL_DEFERRAL: Duration = Duration::from_secs(5);
+
+/// The order in which a node prefers to link to members: a hash of both ids.
+fn link_rank(me: &[u8], peer: &PeerId) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    Sha256::new()
+        .chain_update(b"entente/link-rank/v1")
+        .chain_update(me)
+        .chain_update(peer.to_bytes())
+        .finalize()
+        .to_vec()
+}
 
 /// Shared events (governance and plenary) go to the negotiation's topic; each restricted
 /// channel has a topic of its own, to which only its readers (and relays) subscribe.
@@ -149,6 +157,7 @@ impl Node {
             last_arrival,
             confirms: Vec::new(),
             last_anti_entropy: Instant::now(),
+            stored: broadcast::channel(4096).0,
             config,
         };
         for neg in store::negotiations(node.store.conn())? {
@@ -165,6 +174,10 @@ impl Node {
 
     pub(super) fn peer_id(&self) -> PeerId {
         self.me
+    }
+
+    pub(super) fn stored_sender(&self) -> broadcast::Sender<EventId> {
+        self.stored.clone()
     }
 
     pub(super) async fn run(mut self, mut control: mpsc::Receiver<Control>) -> Result<()> {
@@ -200,13 +213,7 @@ impl Node {
             tracing::warn!(%negotiation, "cannot subscribe to the negotiation's topic: {e}");
         }
         self.topics.insert(topic.hash(), negotiation);
-        self.negotiations.insert(
-            negotiation,
-            Negotiation {
-                state: None,
-                dirty: true,
-            },
-        );
+        self.negotiations.insert(negotiation, Folded::new());
         self.wanted.remove(&negotiation);
         tracing::info!(%negotiation, "following negotiation");
     }
@@ -273,22 +280,22 @@ impl Node {
         )
     }
 
-    /// The current state of a negotiation, folded again if events arrived since.
+    /// The current state of a negotiation, with the events that arrived since folded in.
     fn state(&mut self, negotiation: &NegotiationId) -> Option<&NegotiationState> {
-        let entry = self.negotiations.get_mut(negotiation)?;
-        if entry.dirty || entry.state.is_none() {
-            match store::events(self.store.conn(), negotiation)
-                .map_err(anyhow::Error::from)
-                .and_then(|events| Ok(fold(&events)?))
-            {
-                Ok(state) => {
-                    entry.state = Some(state);
-                    entry.dirty = false;
+        let folded = self.negotiations.get_mut(negotiation)?;
+        let conn = self.store.conn();
+        match folded.current(|| store::events(conn, negotiation).map_err(anyhow::Error::from)) {
+            Ok((state, refresh)) => {
+                if let Refresh::Refolded(n) = refresh {
+                    tracing::debug!(%negotiation, events = n, "folded the negotiation");
                 }
-                Err(e) => tracing::error!(%negotiation, "cannot fold the negotiation: {e:#}"),
+                Some(state)
+            }
+            Err(e) => {
+                tracing::error!(%negotiation, "cannot fold the negotiation: {e:#}");
+                None
             }
         }
-        entry.state.as_ref()
     }
 
     fn all_states(&mut self) -> Vec<NegotiationState> {
@@ -350,7 +357,7 @@ impl Node {
             let neg = event.negotiation();
             self.track(neg);
             if let Some(n) = self.negotiations.get_mut(&neg) {
-                n.dirty = true;
+                n.added(event);
             }
             if Some(event.header.author) == self.my_device {
                 self.publish(neg, event);
@@ -450,8 +457,9 @@ impl Node {
             let neg = e.negotiation();
             self.track(neg);
             if let Some(n) = self.negotiations.get_mut(&neg) {
-                n.dirty = true;
+                n.added(e);
             }
+            let _ = self.stored.send(e.id);
             tracing::debug!(event = %e.id, kind = %e.header.kind, "stored event from the network");
         }
         Ok(())
@@ -813,8 +821,30 @@ impl Node {
         for state in self.all_states() {
             targets.extend(state.member_devices().filter_map(|d| peer_of(&d)));
         }
-        targets.extend(self.relays.keys().copied());
         targets.remove(&self.me);
+        // Enough members connected: gossip and sync reach the rest through them. Which members
+        // a node prefers is a stable pseudo-random choice, so that the links form a random graph.
+        let linked = targets
+            .iter()
+            .filter(|p| self.admitted.contains(p) && self.connected.contains_key(p))
+            .count();
+        let mut targets: Vec<PeerId> = if linked >= self.config.member_links {
+            Vec::new()
+        } else {
+            let me = self.me.to_bytes();
+            let mut ranked: Vec<(Vec<u8>, PeerId)> = targets
+                .into_iter()
+                .filter(|p| !self.connected.contains_key(p) && !self.blocked.contains(p))
+                .map(|p| (link_rank(&me, &p), p))
+                .collect();
+            ranked.sort();
+            ranked
+                .into_iter()
+                .take(self.config.member_links - linked)
+                .map(|(_, p)| p)
+                .collect()
+        };
+        targets.extend(self.relays.keys().copied());
         for peer in targets {
             if self.connected.contains_key(&peer) || self.blocked.contains(&peer) {
                 continue;
@@ -980,6 +1010,11 @@ impl Node {
                 let peers: Vec<_> = self.admitted.iter().copied().collect();
                 for p in peers {
                     self.request_sync(p, negotiation);
+                }
+            }
+            Control::PollStore => {
+                if let Err(e) = self.poll_store() {
+                    tracing::warn!("cannot read new events from the store: {e:#}");
                 }
             }
             Control::Shutdown => {}
