@@ -3,6 +3,7 @@
 //! sizes that the test suite uses to keep the benchmark working.
 
 mod coldsync;
+mod corpus;
 mod micro;
 mod report;
 
@@ -69,10 +70,27 @@ fn main() -> Result<()> {
         sections.extend(got);
         Ok(())
     };
-    run("protocol", &mut || micro::protocol(&opts))?;
-    run("storage", &mut || micro::storage(&opts))?;
+    // One large negotiation serves the protocol, storage and sync figures.
+    let corpus = if ["protocol", "storage", "sync"]
+        .iter()
+        .any(|s| opts.wants(s))
+    {
+        let n = opts.size(100_000, 2_000);
+        eprintln!("== building a {n}-event negotiation");
+        let t = Instant::now();
+        let c = corpus::build(n)?;
+        eprintln!("   built in {:.1} s", t.elapsed().as_secs_f64());
+        Some(c)
+    } else {
+        None
+    };
+    let need = || corpus.as_ref().context("no corpus");
+    run("protocol", &mut || micro::protocol(&opts, need()?))?;
+    run("storage", &mut || micro::storage(&opts, need()?))?;
     run("crypto", &mut || micro::crypto(&opts))?;
-    run("sync", &mut || runtime.block_on(coldsync::run(&opts)))?;
+    run("sync", &mut || {
+        runtime.block_on(coldsync::run(&opts, need()?))
+    })?;
     let report = Report {
         machine: machine(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
