@@ -96,6 +96,9 @@ pub async fn run(opts: &Opts, corpus: &Corpus) -> Result<Vec<Section>> {
     let mut client = fresh_device(&corpus.members[1], "Delegation 1 (new device)")?;
     client.config.peers = vec![server_addr];
     client.config.follow = vec![neg];
+    // Holding nothing yet, the device cannot tell a member from a stranger: it trusts the peer
+    // it was pointed at, as an invitation's inviter is trusted.
+    client.config.trusted = [server.peer_id()].into();
     let bytes0 = loopback_bytes();
     let start = Instant::now();
     client.start().await?;
@@ -252,7 +255,16 @@ async fn raw_transfer(events: &[Event]) -> Result<Duration> {
         }
     });
     let mut client = raw_swarm()?;
-    client.dial(addr)?;
+    client.dial(addr.with(libp2p::multiaddr::Protocol::P2p(server_id)))?;
+    loop {
+        match client.select_next_some().await {
+            SwarmEvent::ConnectionEstablished { .. } => break,
+            SwarmEvent::OutgoingConnectionError { error, .. } => {
+                bail!("the baseline cannot connect: {error}")
+            }
+            _ => {}
+        }
+    }
     let start = Instant::now();
     let request = |neg| entente_protocol::sync::SyncRequest {
         negotiation: neg,
