@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: formatting, lints, every test of the workspace, then the
-# NAT lab (network namespaces; needs root, iproute2, iptables and jq: .ci/run installs them).
+# The whole test suite, as CI runs it: formatting, lints, every test of the workspace (the
+# benchmark's smoke run included), time-boxed fuzzing, then the NAT lab (network namespaces;
+# needs root, iproute2, iptables and jq: .ci/run installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,11 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace --locked
+
+# Every decoder under libFuzzer for a few seconds each (scripts/fuzz.sh; a crash fails the run
+# and names its input). Longer runs: FUZZ_SECONDS=600 scripts/fuzz.sh.
+echo "== fuzzing, ${FUZZ_SECONDS:-8} s per target"
+FUZZ_SECONDS=${FUZZ_SECONDS:-8} scripts/fuzz.sh
 
 echo "== NAT lab"
 missing=()
