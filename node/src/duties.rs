@@ -40,10 +40,12 @@ fn receipts_for(
     me: &Identity,
     negotiation: &entente_protocol::NegotiationId,
 ) -> Result<()> {
-    let (_, state) = ws.load(negotiation)?;
-    if due(&state, me).next().is_none() {
+    let state = ws.state(negotiation)?;
+    if due(state, me).next().is_none() {
         return Ok(());
     }
+    // The room below needs the workspace again.
+    let state = state.clone();
     // Receipt means "this device can read the text, and it is the text under silence".
     let room = crate::room::Room::load(ws, me, negotiation)?;
     for silence in due(&state, me) {

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cli_text;
 pub mod commands;
 pub mod duties;
+pub(crate) mod folded;
 pub mod home;
 pub mod identity;
 pub mod keystore;

@@ -1,6 +1,7 @@
 //! The local negotiation workspace: the store seen through the protocol's rules.
 //! Every command that reads or writes negotiations goes through here.
 
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
@@ -13,6 +14,7 @@ use entente_protocol::{
     Body, DelegationId, Event, EventId, Exclusion, NegotiationId, NegotiationState, fold,
 };
 
+use crate::folded::Folded;
 use crate::home::Home;
 use crate::identity::Identity;
 use crate::store::{self, Store};
@@ -30,6 +32,11 @@ pub struct Workspace {
     /// The state of the negotiation posted to last, with the heads it was computed at, so that
     /// a burst of posts does not fold the whole log again for each one.
     cache: Option<(Vec<EventId>, NegotiationState)>,
+    /// Folded states kept up to date from the arrival log, for long-running users (the node's
+    /// duties, the local API) that would otherwise fold the whole log at every change.
+    states: HashMap<NegotiationId, Folded>,
+    /// The last arrival fed to `states`.
+    arrivals_seen: i64,
 }
 
 /// What an import did.
@@ -48,7 +55,13 @@ impl Workspace {
         let path = home.database();
         let store = Store::open(&path)
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        Ok(Self { store, cache: None })
+        let arrivals_seen = store::last_arrival(store.conn())?;
+        Ok(Self {
+            store,
+            cache: None,
+            states: HashMap::new(),
+            arrivals_seen,
+        })
     }
 
     /// A local setting or mark (never replicated).
@@ -63,6 +76,29 @@ impl Workspace {
     /// The newest arrival number: it changes whenever an event is stored.
     pub fn last_arrival(&self) -> Result<i64> {
         Ok(store::last_arrival(self.store.conn())?)
+    }
+
+    /// The current state of a negotiation, folding in only what arrived since the last call
+    /// when it can (see `folded.rs`).
+    pub fn state(&mut self, negotiation: &NegotiationId) -> Result<&NegotiationState> {
+        loop {
+            let arrivals = store::arrivals_since(self.store.conn(), self.arrivals_seen, 4096)?;
+            let Some((last, _)) = arrivals.last() else {
+                break;
+            };
+            self.arrivals_seen = *last;
+            for (_, e) in &arrivals {
+                if let Some(f) = self.states.get_mut(&e.negotiation()) {
+                    f.added(e);
+                }
+            }
+        }
+        let conn = self.store.conn();
+        let folded = self.states.entry(*negotiation).or_insert_with(Folded::new);
+        let (state, _) = folded
+            .current(|| store::events(conn, negotiation).map_err(anyhow::Error::from))
+            .with_context(|| format!("negotiation {negotiation} cannot be folded"))?;
+        Ok(state)
     }
 
     /// Finds a negotiation by its id or a unique prefix of it.

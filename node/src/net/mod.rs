@@ -7,7 +7,6 @@
 
 pub mod behaviour;
 pub mod codec;
-mod folded;
 mod node;
 pub mod peers;
 

@@ -17,7 +17,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, relay};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::behaviour::{Behaviour, BehaviourEvent, SwarmOptions, build_swarm};
-use super::folded::{Folded, Refresh};
+use crate::folded::{Folded, Refresh};
 use super::peers::{device_of, is_relayed, peer_in, peer_of, via_relay, with_peer};
 use super::{Control, Credentials, NetConfig};
 use crate::home::Home;

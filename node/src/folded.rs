@@ -13,7 +13,7 @@ use entente_protocol::{Event, EventId, FoldError, NegotiationState, fold};
 const MAX_PENDING: usize = 50_000;
 
 #[derive(Default)]
-pub(super) struct Folded {
+pub(crate) struct Folded {
     state: Option<NegotiationState>,
     applied: HashSet<EventId>,
     top: Option<(u64, EventId)>,
@@ -23,14 +23,14 @@ pub(super) struct Folded {
 
 /// How a state was brought up to date (for logs and tests).
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Refresh {
+pub(crate) enum Refresh {
     Unchanged,
     Appended(usize),
     Refolded(usize),
 }
 
 impl Folded {
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             stale: true,
             ..Self::default()
@@ -38,7 +38,7 @@ impl Folded {
     }
 
     /// Notes a newly stored event of this negotiation.
-    pub(super) fn added(&mut self, event: &Event) {
+    pub(crate) fn added(&mut self, event: &Event) {
         if self.stale || self.applied.contains(&event.id) {
             return;
         }
@@ -52,7 +52,7 @@ impl Folded {
 
     /// The folded state, brought up to date first; `load` reads every event from the store, in
     /// fold order, when a full fold is needed.
-    pub(super) fn current<E: From<FoldError>>(
+    pub(crate) fn current<E: From<FoldError>>(
         &mut self,
         load: impl FnOnce() -> Result<Vec<Event>, E>,
     ) -> Result<(&NegotiationState, Refresh), E> {
