@@ -2,9 +2,13 @@
 //! Run it through `scripts/bench.sh` (a release build); `--quick` is a smoke run with small
 //! sizes that the test suite uses to keep the benchmark working.
 
+mod baseline;
 mod coldsync;
 mod corpus;
+mod memory;
 mod micro;
+mod network;
+mod relay;
 mod report;
 
 use std::path::PathBuf;
@@ -91,6 +95,9 @@ fn main() -> Result<()> {
     run("sync", &mut || {
         runtime.block_on(coldsync::run(&opts, need()?))
     })?;
+    run("network", &mut || runtime.block_on(network::run(&opts)))?;
+    run("relay", &mut || runtime.block_on(relay::run(&opts)))?;
+    run("memory", &mut || runtime.block_on(memory::run(&opts)))?;
     let report = Report {
         machine: machine(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
