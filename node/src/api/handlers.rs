@@ -54,10 +54,18 @@ pub async fn run<T: Send + 'static>(
     f: impl FnOnce(&Home, &Identity) -> anyhow::Result<T> + Send + 'static,
 ) -> ApiResult<T> {
     let (home, me) = (api.inner.home.clone(), api.inner.me.clone());
-    tokio::task::spawn_blocking(move || f(&home, &me))
+    let done = tokio::task::spawn_blocking(move || f(&home, &me))
         .await
         .map_err(|e| anyhow!(e))?
-        .map_err(ApiError::from)
+        .map_err(ApiError::from);
+    // What a request wrote goes out now rather than at the node's next poll of the store.
+    if done.is_ok()
+        && let Some(node) = &api.inner.node
+        && let Err(e) = node.poll_store().await
+    {
+        tracing::debug!("the node did not take the nudge: {e:#}");
+    }
+    done
 }
 
 /// Runs `f` in the room of negotiation `neg` (an id or a unique prefix).
