@@ -287,3 +287,111 @@ pub async fn converge(
 fn hex_short(h: [u8; 32]) -> String {
     h.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }
+
+/// Seats `others` in the chair's negotiation without any network: the chair accredits each, each
+/// imports the chair's record and joins, the chair imports every join, and everyone imports the
+/// chair's final record. Afterwards every member's store holds the same events (charter,
+/// accreditations, joins), so nodes admit each other from their first connection.
+pub fn seat_offline(chair: &Member, others: &[Member], negotiation: &NegotiationId) -> Result<()> {
+    for o in others {
+        chair.accredit(negotiation, o)?;
+    }
+    let (accredited, _) = chair.workspace()?.export(negotiation)?;
+    let mut chair_ws = chair.workspace()?;
+    for o in others {
+        let mut ws = o.workspace()?;
+        ws.import(&accredited)?;
+        o.join(negotiation)?;
+        let (joined, _) = ws.export(negotiation)?;
+        chair_ws.import(&joined)?;
+    }
+    let (full, _) = chair_ws.export(negotiation)?;
+    for o in others {
+        o.workspace()?.import(&full)?;
+    }
+    Ok(())
+}
+
+/// Blocks every pair of members that are in different groups, on both sides: each group can then
+/// only talk within itself.
+pub async fn partition(groups: &[Vec<&Member>]) -> Result<()> {
+    set_partition(groups, true).await
+}
+
+/// Undoes [`partition`].
+pub async fn heal(groups: &[Vec<&Member>]) -> Result<()> {
+    set_partition(groups, false).await
+}
+
+async fn set_partition(groups: &[Vec<&Member>], block: bool) -> Result<()> {
+    for (i, g) in groups.iter().enumerate() {
+        for (j, h) in groups.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            for a in g {
+                for b in h {
+                    if block {
+                        a.node().block(b.peer_id()).await?;
+                    } else {
+                        a.node().unblock(b.peer_id()).await?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waits until every member is connected to (has admitted) at least `at_least` members.
+pub async fn await_links(members: &[&Member], at_least: usize, limit: Duration) -> Result<()> {
+    for m in members {
+        eventually(limit, || async {
+            let n = m.node().admitted().await?.len();
+            if n < at_least {
+                bail!("{} is connected to {n} members, not {at_least}", m.name);
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Dials every pair of running members once (the lower index dials), so that a full mesh forms
+/// without waiting for discovery through the DHT.
+pub async fn connect_all(members: &[&Member]) -> Result<()> {
+    let mut addrs = Vec::new();
+    for m in members {
+        addrs.push(m.addrs().await?[0].clone());
+    }
+    for (i, m) in members.iter().enumerate() {
+        for (j, addr) in addrs.iter().enumerate() {
+            if j > i {
+                m.node()
+                    .dial(
+                        addr.clone()
+                            .with(libp2p::multiaddr::Protocol::P2p(members[j].peer_id())),
+                    )
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The ids of the events of shared channels (governance, plenary) that a member holds: the
+/// events that every member holds once the network has converged (restricted channels reach
+/// their own members only).
+pub fn shared_event_ids(member: &Member, negotiation: &NegotiationId) -> BTreeSet<EventId> {
+    member
+        .state(negotiation)
+        .map(|s| {
+            s.entries
+                .iter()
+                .filter(|e| e.shared)
+                .map(|e| e.id)
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -3,4 +3,5 @@
 mod encryption;
 mod gating;
 mod mesh;
+mod partition;
 mod proximity;
