@@ -141,3 +141,12 @@ pub fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) 
     }
     start.elapsed()
 }
+
+impl Daemon {
+    /// Kills the daemon with SIGKILL (no clean shutdown: a crash, a power cut) and returns how
+    /// it ended. Its log file is kept.
+    pub fn kill(mut self) -> std::process::ExitStatus {
+        self.child.kill().expect("SIGKILL the daemon");
+        self.child.wait().expect("reap the killed daemon")
+    }
+}

@@ -6,6 +6,7 @@
 mod authorization;
 mod drafting;
 mod durability;
+mod faults;
 mod flow;
 mod help;
 mod identity;
