@@ -31,6 +31,14 @@
 #            P2_INTERVAL_MS, over more than 2 minutes (libp2p's default circuit limit is 120 s and
 #            128 KiB); every one must arrive in B's log, including those sent after 120 s, and B
 #            must not have had to reconnect to A.
+#   phase 3  both start again with --relay-only (so the relay is the only path between them: the
+#            routers drop anything unsolicited and there is no route between the LANs); once they
+#            talk, the relay is killed with SIGKILL; each posts a message, which must not reach the
+#            other while the relay is down (DOWN_SECS); the relay restarts with the same home
+#            (identity) and port; both members must reserve a slot on it again, the messages posted
+#            during the outage must arrive, and new messages must pass both ways, each within
+#            RECOVER_SECS of the restart. (Without --relay-only, a hole-punched direct connection
+#            made in phase 1 could outlive the relay: nothing would then prove the relay was the path.)
 #
 # Environment:
 #   ENTENTE_BIN      the entente binary (default: `cargo build -p entente-node`, target/debug/entente)
@@ -43,8 +51,9 @@
 #   NAT_LAB_STRICT=1 count WARN lines (misbehaviours of the binary that do not break the scenario)
 #                    as failures
 #   NAT_LAB_PHASE2=0 skip phase 2 (a 40-s check of the topology, phase 1 and hole punching)
+#   NAT_LAB_PHASE3=0 skip phase 3 (the relay restart)
 #   PHASE1_SECS (20), CONNECT_SECS (45), DCUTR_WAIT_SECS (35), P2_COUNT (24), P2_SIZE (50000),
-#   P2_INTERVAL_MS (5600), P2_GRACE_SECS (20)
+#   P2_INTERVAL_MS (5600), P2_GRACE_SECS (20), DOWN_SECS (5), RECOVER_SECS (40)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -78,10 +87,13 @@ P2_INTERVAL_MS=${P2_INTERVAL_MS:-5600}
 P2_GRACE_SECS=${P2_GRACE_SECS:-20}
 DCUTR_WAIT_SECS=${DCUTR_WAIT_SECS:-35}
 CONNECT_SECS=${CONNECT_SECS:-45}
+DOWN_SECS=${DOWN_SECS:-5}
+RECOVER_SECS=${RECOVER_SECS:-40}
 # Where the members listen: their own address (default), or "any" for 0.0.0.0 as `entente up` does
 # by default (see the report at the end of phase 1 when hole punching fails with it).
 NAT_LAB_LISTEN=${NAT_LAB_LISTEN:-own}
 NAT_LAB_PHASE2=${NAT_LAB_PHASE2:-1}
+NAT_LAB_PHASE3=${NAT_LAB_PHASE3:-1}
 # libp2p's default relay limit: a circuit is cut after this long (and after 128 KiB).
 LIBP2P_DEFAULT_CIRCUIT_SECS=120
 
@@ -376,23 +388,35 @@ setup_negotiation() {
 
 start_relay() {
   step "Relay: entente relay --mailbox on $RELAY_IP (public segment)"
-  local relay_extra=()
-  read -ra relay_extra <<<"${NAT_LAB_RELAY_ARGS:-}"
-  start_daemon relay_pid relay "$NS_PUB" --home "$hr" relay \
-    --listen "/ip4/$RELAY_IP/tcp/$RELAY_PORT" --listen "/ip4/$RELAY_IP/udp/$RELAY_PORT/quic-v1" \
-    --external "/ip4/$RELAY_IP/tcp/$RELAY_PORT" --external "/ip4/$RELAY_IP/udp/$RELAY_PORT/quic-v1" \
-    --mailbox "${relay_extra[@]}"
-  relay_addr_printed() { grep -qoE "/ip4/$RELAY_IP/tcp/$RELAY_PORT/p2p/[1-9A-Za-z]+" "$work/relay.out" 2>/dev/null; }
-  if ! wait_until 15 relay_addr_printed; then
-    fail "the relay did not print its address within 15 s"
-    return 1
-  fi
-  RELAY_ADDR=$(grep -oE "/ip4/$RELAY_IP/tcp/$RELAY_PORT/p2p/[1-9A-Za-z]+" "$work/relay.out" | head -1)
-  info "relay address $RELAY_ADDR"
+  launch_relay relay || return 1
   # The relay serves the members of the negotiations in its store (its identity is created when
   # it first starts, so the record is imported while it runs).
   ent "$NS_PUB" "$hr" import "$work/record-b.ent" >/dev/null
   info "imported B's record (charter, accreditation, B's join) into the relay's home"
+}
+
+# Starts the relay process (logs in $work/NAME.log and NAME.out) and waits for its address.
+launch_relay() { # name
+  local name=$1
+  local relay_extra=()
+  read -ra relay_extra <<<"${NAT_LAB_RELAY_ARGS:-}"
+  start_daemon relay_pid "$name" "$NS_PUB" --home "$hr" relay \
+    --listen "/ip4/$RELAY_IP/tcp/$RELAY_PORT" --listen "/ip4/$RELAY_IP/udp/$RELAY_PORT/quic-v1" \
+    --external "/ip4/$RELAY_IP/tcp/$RELAY_PORT" --external "/ip4/$RELAY_IP/udp/$RELAY_PORT/quic-v1" \
+    --mailbox "${relay_extra[@]}"
+  relay_addr_printed() { grep -qoE "/ip4/$RELAY_IP/tcp/$RELAY_PORT/p2p/[1-9A-Za-z]+" "$work/$name.out" 2>/dev/null; }
+  if ! wait_until 15 relay_addr_printed; then
+    fail "the relay did not print its address within 15 s"
+    return 1
+  fi
+  local addr
+  addr=$(grep -oE "/ip4/$RELAY_IP/tcp/$RELAY_PORT/p2p/[1-9A-Za-z]+" "$work/$name.out" | head -1)
+  if [[ -n ${RELAY_ADDR:-} && $addr != "$RELAY_ADDR" ]]; then
+    fail "the restarted relay has another address ($addr, was $RELAY_ADDR): not the same identity"
+    return 1
+  fi
+  RELAY_ADDR=$addr
+  info "relay address $RELAY_ADDR"
 }
 
 start_members() { # phase extra-args...
@@ -640,6 +664,126 @@ EOF
   stop_daemon b_pid
 }
 
+# Both members hold a reservation on the relay that was restarted (more "reachable through the
+# relay" lines than before the kill).
+both_rereserved() { # phase count-a count-b
+  (($(count_in "a-$1" "reachable through the relay") > $2)) &&
+    (($(count_in "b-$1" "reachable through the relay") > $3))
+}
+both_readmitted() { # phase count-a count-b
+  (($(count_in "a-$1" "peer admitted peer=$B_PEER") > $2)) &&
+    (($(count_in "b-$1" "peer admitted peer=$A_PEER") > $3))
+}
+both_have() { # text-at-B text-at-A
+  has_message "$NS_HOST_B" "$hb" "$1" && has_message "$NS_HOST_A" "$ha" "$2"
+}
+
+phase3() {
+  step "Phase 3: the relay is killed (SIGKILL) and restarted while A and B talk through it (--relay-only)"
+  start_members p3 --relay-only
+  local t0
+  t0=$(now_ms)
+  if ! wait_until "$CONNECT_SECS" members_connected p3; then
+    fail "A and B did not connect through the relay within $CONNECT_SECS s of starting with --relay-only"
+    return 0
+  fi
+  p3_reserved() { log_has a-p3 "reachable through the relay" && log_has b-p3 "reachable through the relay"; }
+  if ! wait_until 10 p3_reserved; then
+    fail "phase 3: both members reserved a slot on the relay (no 'reachable through the relay' in a log)"
+    return 0
+  fi
+  local hello_a hello_b
+  hello_a="p3: A before the crash $(date +%s)" hello_b="p3: B before the crash $(date +%s)"
+  ent "$NS_HOST_A" "$ha" say "$NEG" "$hello_a" >/dev/null
+  ent "$NS_HOST_B" "$hb" say "$NEG" "$hello_b" >/dev/null
+  if ! wait_until "$PHASE1_SECS" both_have "$hello_a" "$hello_b"; then
+    fail "phase 3: A and B did not exchange messages through the relay before it was killed"
+    return 0
+  fi
+  info "A and B exchanged messages through the relay $(ms_s $(($(now_ms) - t0))) s after connecting"
+
+  local res_a res_b adm_a adm_b tk
+  res_a=$(count_in a-p3 "reachable through the relay")
+  res_b=$(count_in b-p3 "reachable through the relay")
+  adm_a=$(count_in a-p3 "peer admitted peer=$B_PEER")
+  adm_b=$(count_in b-p3 "peer admitted peer=$A_PEER")
+  kill -KILL "$relay_pid"
+  wait "$relay_pid" 2>/dev/null || true
+  relay_pid=""
+  tk=$(now_ms)
+  info "relay killed (SIGKILL)"
+  local down_a down_b
+  down_a="p3: A while the relay is down" down_b="p3: B while the relay is down"
+  ent "$NS_HOST_A" "$ha" say "$NEG" "$down_a" >/dev/null
+  ent "$NS_HOST_B" "$hb" say "$NEG" "$down_b" >/dev/null
+  # A negative check: for DOWN_SECS, neither message may appear on the other side.
+  local passed=""
+  while (($(now_ms) < tk + DOWN_SECS * 1000)); do
+    if has_message "$NS_HOST_B" "$hb" "$down_a" || has_message "$NS_HOST_A" "$ha" "$down_b"; then
+      passed=yes
+      break
+    fi
+    sleep 0.5
+  done
+  if [[ -z $passed ]]; then
+    pass "nothing passed between A and B for $DOWN_SECS s while the relay was down (the relay is their only path)"
+  else
+    fail "a message passed between A and B while the relay was down, although --relay-only leaves no other path"
+  fi
+  alive a_pid || fail "A's node exited when the relay died"
+  alive b_pid || fail "B's node exited when the relay died"
+
+  launch_relay relay-p3 || return 0
+  local tr tres="" tadm="" tmsg="" tnew
+  tr=$(now_ms)
+  info "relay restarted with the same home and port $(ms_s $((tr - tk))) s after the kill"
+  if wait_until "$RECOVER_SECS" both_rereserved p3 "$res_a" "$res_b"; then
+    tres=$(($(now_ms) - tr))
+    pass "both members reserved a slot on the restarted relay $(ms_s "$tres") s after it started"
+  else
+    fail "the members did not both reserve a slot on the restarted relay within $RECOVER_SECS s (a: $(count_in a-p3 "reachable through the relay") reservation(s) in all, b: $(count_in b-p3 "reachable through the relay"))"
+  fi
+  if wait_until $(((tr + RECOVER_SECS * 1000 - $(now_ms)) / 1000)) both_have "$down_a" "$down_b"; then
+    tmsg=$(($(now_ms) - tr))
+    pass "the messages posted while the relay was down arrived $(ms_s "$tmsg") s after it restarted"
+  else
+    fail "the messages posted while the relay was down did not both arrive within $RECOVER_SECS s of its restart"
+  fi
+  local new_a new_b tn
+  new_a="p3: A after the restart" new_b="p3: B after the restart"
+  tn=$(now_ms)
+  ent "$NS_HOST_A" "$ha" say "$NEG" "$new_a" >/dev/null
+  ent "$NS_HOST_B" "$hb" say "$NEG" "$new_b" >/dev/null
+  if wait_until "$PHASE1_SECS" both_have "$new_a" "$new_b"; then
+    tnew=$(($(now_ms) - tn))
+    pass "new messages pass both ways again (in $(ms_s "$tnew") s)"
+  else
+    fail "new messages did not pass both ways within $PHASE1_SECS s after the relay's restart"
+  fi
+  # The members' own relayed connection: informative (messages also travel through the relay's
+  # mailbox, which syncs with each member).
+  if wait_until $(((tr + RECOVER_SECS * 1000 - $(now_ms)) / 1000)) both_readmitted p3 "$adm_a" "$adm_b"; then
+    tadm=$(($(now_ms) - tr))
+    pass "A and B reconnected to each other through the restarted relay $(ms_s "$tadm") s after it started"
+  else
+    fail "A and B did not reconnect to each other through the restarted relay within $RECOVER_SECS s"
+  fi
+  local from_a from_relay
+  from_a=$(count_in b-p3 "synced events peer=$A_PEER")
+  from_relay=$(count_in b-p3 "synced events peer=${RELAY_ADDR##*/}")
+  after() { if [[ -n $1 ]]; then echo "$(ms_s "$1") s"; else echo never; fi; }
+  P3_SUMMARY=$(cat <<EOF
+   phase 3 (relay restart, --relay-only): the relay was down $(ms_s $((tr - tk))) s; after its restart:
+     both reservations back after $(after "${tres:-}"), the outage's messages delivered after $(after "${tmsg:-}"),
+     A and B reconnected after $(after "${tadm:-}"); B's log: $from_a sync batch(es) from A, $from_relay from the relay
+EOF
+)
+  printf '%s\n' "$P3_SUMMARY"
+  step "Phase 3 done: stopping A and B"
+  stop_daemon a_pid
+  stop_daemon b_pid
+}
+
 show_logs() {
   local f
   printf '\n%sLogs are kept in %s%s\n' "$bold" "$work" "$off"
@@ -695,6 +839,7 @@ cmd_test() {
   start_relay || exit 1
   phase1
   if [[ $NAT_LAB_PHASE2 == 1 ]]; then phase2; else note "phase 2 skipped (NAT_LAB_PHASE2=0)"; fi
+  if [[ $NAT_LAB_PHASE3 == 1 ]]; then phase3; else note "phase 3 skipped (NAT_LAB_PHASE3=0)"; fi
   stop_daemon relay_pid
 
   local total
@@ -703,6 +848,7 @@ cmd_test() {
   printf '%s\n' "${results[@]}" | sed 's/^/   /'
   printf '   DCUtR: %s\n' "${DCUTR:-not reached}"
   [[ -n ${P2_SUMMARY:-} ]] && printf '%s\n' "$P2_SUMMARY"
+  [[ -n ${P3_SUMMARY:-} ]] && printf '%s\n' "$P3_SUMMARY"
   printf '   total time %s s; work directory %s\n' "$total" "$work"
   if ((failures == 0)); then
     printf '\n%sPASS%s: NAT lab, %d checks passed, %d warning(s)\n' "$green$bold" "$off" \
