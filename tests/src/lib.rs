@@ -527,6 +527,7 @@ pub fn spread_positions(len: usize, count: usize) -> Vec<usize> {
 }
 pub mod browser;
 pub mod daemon;
+pub mod hostile;
 pub mod net;
 
 /// Convenes a negotiation in English, French and Arabic (English is the working language);

@@ -9,6 +9,7 @@ pub mod behaviour;
 pub mod codec;
 mod node;
 pub mod peers;
+mod serve;
 
 use std::collections::HashSet;
 use std::time::Duration;

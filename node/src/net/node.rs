@@ -1,11 +1,11 @@
 //! The node's event loop: swarm events, store polling, dialling, sync and gossip.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use entente_protocol::dag::{ParentInfo, check_links, check_time, is_shared_channel};
-use entente_protocol::sync::{SyncRequest, SyncResponse, SyncStatus, select_batch};
+use entente_protocol::sync::{SyncRequest, SyncResponse, SyncStatus};
 use entente_protocol::{
     Body, DeviceId, Event, EventError, EventId, NegotiationId, NegotiationState, SignedCertificate,
 };
@@ -17,9 +17,10 @@ use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, relay};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::behaviour::{Behaviour, BehaviourEvent, SwarmOptions, build_swarm};
-use crate::folded::{Folded, Refresh};
 use super::peers::{device_of, is_relayed, peer_in, peer_of, via_relay, with_peer};
+use super::serve::{Serving, stored_event};
 use super::{Control, Credentials, NetConfig};
+use crate::folded::{Folded, Refresh};
 use crate::home::Home;
 use crate::store::{self, Store};
 use crate::workspace::now_ms;
@@ -68,12 +69,32 @@ pub(super) struct Node {
     last_anti_entropy: Instant,
     /// Ids of events stored from the network, for whoever watches (benchmarks, tests).
     stored: broadcast::Sender<EventId>,
+    /// What each peer is known to hold, so that sync requests are answered without
+    /// recomputing it.
+    serving: Serving,
+    /// Per peer: gossip that cost a signature check and brought nothing (see [`GOSSIP_BURST`]).
+    gossip_budget: HashMap<PeerId, (f64, Instant)>,
+    /// Parents a peer owes us: it gossiped a shared event citing them, so it holds them, and the
+    /// sync round that follows must bring them.
+    owed: HashMap<(PeerId, NegotiationId), Owed>,
+}
+
+struct Owed {
+    parents: Vec<EventId>,
+    /// The request whose round must bring them (the first one sent after the event came).
+    round: Option<OutboundRequestId>,
 }
 
 const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 const ANTI_ENTROPY: Duration = Duration::from_secs(10);
 const FIRST_DIAL_DEFERRAL: Duration = Duration::from_secs(5);
+/// Gossiped events whose parents we lack cost a signature check and a sync round, and an honest
+/// peer sends them only when gossip overtakes itself. A peer may send this many in a burst,
+/// refilled at [`GOSSIP_RATE`] a second, before it is cut off as a flooder. An honest burst of
+/// 1000 events, every one of them out of order, stays within it.
+const GOSSIP_BURST: f64 = 2000.0;
+const GOSSIP_RATE: f64 = 200.0;
 
 /// The order in which a node prefers to link to members: a hash of both ids.
 fn link_rank(me: &[u8], peer: &PeerId) -> Vec<u8> {
@@ -158,6 +179,9 @@ impl Node {
             confirms: Vec::new(),
             last_anti_entropy: Instant::now(),
             stored: broadcast::channel(4096).0,
+            serving: Serving::default(),
+            gossip_budget: HashMap::new(),
+            owed: HashMap::new(),
             config,
         };
         for neg in store::negotiations(node.store.conn())? {
@@ -260,11 +284,14 @@ impl Node {
     }
 
     /// The channels a peer may receive events of (`None`: all, for our own relays).
-    fn readable_by(&mut self, peer: &PeerId, request: &SyncRequest) -> Option<HashSet<String>> {
+    fn readable_by(&mut self, peer: &PeerId, request: &SyncRequest) -> Option<BTreeSet<String>> {
         if self.relays.contains_key(peer) {
             return None;
         }
-        let state = self.state(&request.negotiation)?.clone();
+        // Not cloned: a state holds an entry per event, and this runs for every request.
+        let Some(state) = self.state(&request.negotiation) else {
+            return Some(BTreeSet::new());
+        };
         let delegation = device_of(peer)
             .and_then(|d| state.delegation_of(&d))
             .or_else(|| {
@@ -338,10 +365,16 @@ impl Node {
     }
 
     fn punish(&mut self, peer: PeerId, why: &str) {
+        // What it sent before the connection closed is still being delivered.
+        if self.blocked.contains(&peer) {
+            return;
+        }
         tracing::warn!(%peer, "disconnecting a peer that sent invalid data: {why}");
         self.admitted.remove(&peer);
         self.blocked.insert(peer);
         self.swarm.behaviour_mut().blocked.block_peer(peer);
+        self.serving.forget(&peer);
+        self.owed.retain(|(p, _), _| *p != peer);
     }
 
     // ----- store polling: events written by commands ------------------------------------------
@@ -356,6 +389,7 @@ impl Node {
             self.last_arrival = *seq;
             let neg = event.negotiation();
             self.track(neg);
+            self.serving.stored(&neg, event.order_key());
             if let Some(n) = self.negotiations.get_mut(&neg) {
                 n.added(event);
             }
@@ -408,7 +442,34 @@ impl Node {
         path: Path,
         batch: &HashMap<EventId, ParentInfo>,
     ) -> Result<Event, Ingest> {
+        if let Some(id) = Event::claimed_id(wire)
+            && (batch.contains_key(&id) || self.stored_copy(&id, wire).is_some())
+        {
+            return Err(Ingest::Duplicate);
+        }
         let event = Event::from_wire(wire).map_err(|e| Ingest::Invalid(e.to_string()))?;
+        self.check_event(event, path, batch)
+    }
+
+    /// The negotiation and channel of a stored event whose wire form is exactly `wire`: a copy
+    /// of it needs no signature check (a bytewise different one is checked in full).
+    fn stored_copy(&self, id: &EventId, wire: &[u8]) -> Option<(NegotiationId, String)> {
+        match stored_event(self.store.conn(), id) {
+            Ok(Some((w, negotiation, channel))) if w == wire => Some((negotiation, channel)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::error!("store error: {e}");
+                None
+            }
+        }
+    }
+
+    fn check_event(
+        &mut self,
+        event: Event,
+        path: Path,
+        batch: &HashMap<EventId, ParentInfo>,
+    ) -> Result<Event, Ingest> {
         let neg = event.negotiation();
         if !self.negotiations.contains_key(&neg) && !self.wanted.contains(&neg) {
             return Err(Ingest::NotOurs);
@@ -456,6 +517,7 @@ impl Node {
         for e in events {
             let neg = e.negotiation();
             self.track(neg);
+            self.serving.stored(&neg, e.order_key());
             if let Some(n) = self.negotiations.get_mut(&neg) {
                 n.added(e);
             }
@@ -465,8 +527,8 @@ impl Node {
         Ok(())
     }
 
-    fn ingest(&mut self, wire: &[u8], path: Path) -> Ingest {
-        match self.check(wire, path, &HashMap::new()) {
+    fn ingest(&mut self, event: Event, path: Path) -> Ingest {
+        match self.check_event(event, path, &HashMap::new()) {
             Ok(event) => match self.store_events(std::slice::from_ref(&event)) {
                 Ok(()) => Ingest::Stored(event.negotiation()),
                 Err(e) => {
@@ -502,25 +564,55 @@ impl Node {
     fn on_gossip(&mut self, source: PeerId, id: gossipsub::MessageId, message: gossipsub::Message) {
         // An event travels on its own channel's topic: on any other it would reach peers who
         // must not receive it.
-        if let Ok(e) = Event::from_wire(&message.data)
-            && topic_for(&e.negotiation(), &e.header.channel).hash() != message.topic
-        {
-            self.punish(source, "event published on the wrong topic");
-            self.swarm
-                .behaviour_mut()
-                .gossipsub
-                .report_message_validation_result(&id, &source, MessageAcceptance::Reject);
-            return;
-        }
+        let wrong_topic =
+            |neg: &NegotiationId, channel: &str| topic_for(neg, channel).hash() != message.topic;
         let expected = self.topics.get(&message.topic).copied();
-        let outcome = self.ingest(&message.data, Path::Gossip);
+        // A copy of an event we hold is recognised without checking its signature again
+        // (gossip and sync race, so honest peers send these too); the event is decoded once.
+        let stored =
+            Event::claimed_id(&message.data).and_then(|eid| self.stored_copy(&eid, &message.data));
+        let mut cited = Vec::new();
+        let outcome = match stored {
+            Some((neg, channel)) if wrong_topic(&neg, &channel) => {
+                Ingest::Invalid("event published on the wrong topic".into())
+            }
+            Some(_) => Ingest::Duplicate,
+            None => match Event::from_wire(&message.data) {
+                Err(e) => Ingest::Invalid(e.to_string()),
+                Ok(e) if wrong_topic(&e.negotiation(), &e.header.channel) => {
+                    Ingest::Invalid("event published on the wrong topic".into())
+                }
+                Ok(e) => {
+                    // Shared events build only on shared ones, which every member may be sent.
+                    if is_shared_channel(&e.header.channel) {
+                        cited = e.header.parents.clone();
+                    }
+                    self.ingest(e, Path::Gossip)
+                }
+            },
+        };
         let acceptance = match outcome {
             Ingest::Stored(neg) | Ingest::MissingParents(neg) if Some(neg) != expected => {
                 self.punish(source, "event published on another negotiation's topic");
                 MessageAcceptance::Reject
             }
             Ingest::Stored(_) | Ingest::Duplicate => MessageAcceptance::Accept,
+            Ingest::MissingParents(_) | Ingest::NotOurs if !self.gossip_charge(source) => {
+                self.punish(
+                    source,
+                    "flood of gossiped events whose parents it does not hold",
+                );
+                MessageAcceptance::Reject
+            }
             Ingest::MissingParents(neg) => {
+                if !cited.is_empty() && !self.relays.contains_key(&source) {
+                    self.owed.entry((source, neg)).or_insert(Owed {
+                        parents: cited,
+                        round: None,
+                    });
+                }
+                // The sync round asks for everything we lack at once: however many such events
+                // arrive, at most one request per peer and negotiation is in flight.
                 self.request_sync(source, neg);
                 MessageAcceptance::Ignore
             }
@@ -534,6 +626,23 @@ impl Node {
             .behaviour_mut()
             .gossipsub
             .report_message_validation_result(&id, &source, acceptance);
+    }
+
+    /// Charges a peer for a gossiped event that cost a signature check and brought nothing;
+    /// false once it has sent too many (relays we use are never cut off for this).
+    fn gossip_charge(&mut self, peer: PeerId) -> bool {
+        if self.relays.contains_key(&peer) {
+            return true;
+        }
+        let now = Instant::now();
+        let (tokens, at) = self
+            .gossip_budget
+            .entry(peer)
+            .or_insert((GOSSIP_BURST, now));
+        *tokens =
+            (*tokens + now.duration_since(*at).as_secs_f64() * GOSSIP_RATE).min(GOSSIP_BURST) - 1.0;
+        *at = now;
+        *tokens >= 0.0
     }
 
     // ----- sync -------------------------------------------------------------------------------
@@ -554,6 +663,11 @@ impl Node {
         };
         let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
         self.pending.insert(id, (peer, negotiation));
+        if let Some(o) = self.owed.get_mut(&(peer, negotiation))
+            && o.round.is_none()
+        {
+            o.round = Some(id);
+        }
     }
 
     fn sync_finished(&mut self, peer: PeerId, negotiation: NegotiationId) {
@@ -631,32 +745,27 @@ impl Node {
         }
     }
 
+    /// The events the asker lacks, in fold order, as `select_batch` would choose them (see
+    /// `serve`: about the cost of the batch, not of the negotiation). Restricted channels go
+    /// only to their readers; their events never appear among the ancestors of a shared event,
+    /// so what is sent is still complete for the receiver.
     fn batch_for(&mut self, peer: &PeerId, request: &SyncRequest) -> Result<SyncResponse> {
         let readable = self.readable_by(peer, request);
         let conn = self.store.conn();
-        let mut known = HashSet::new();
-        for head in &request.heads {
-            if store::contains(conn, head)? && known.insert(*head) {
-                known.extend(store::ancestors(conn, head)?);
-            }
-        }
-        let events = store::events(conn, &request.negotiation)?;
-        // Restricted channels go only to their readers; their events never appear among the
-        // ancestors of a shared event, so what is sent is still complete for the receiver.
-        let wires: Vec<(EventId, Vec<u8>)> = events
-            .iter()
-            .filter(|e| {
-                let c = &e.header.channel;
-                is_shared_channel(c) || readable.as_ref().is_none_or(|r| r.contains(c))
-            })
-            .map(|e| (e.id, e.to_wire()))
-            .collect();
-        let (batch, more) = select_batch(wires.iter().map(|(id, w)| (*id, w.as_slice())), &known);
+        let Some(batch) =
+            self.serving
+                .batch(conn, *peer, request.negotiation, &request.heads, readable)?
+        else {
+            // The asker keeps asking for what it was already sent; it can ask again later.
+            tracing::debug!(%peer, negotiation = %request.negotiation, "sync request refused: too many full recomputations");
+            return Ok(SyncResponse::refusal(SyncStatus::UnknownNegotiation));
+        };
+        tracing::debug!(%peer, events = batch.events.len(), more = batch.more, recomputed = batch.recomputed, "serving sync");
         Ok(SyncResponse {
             status: SyncStatus::Ok,
             heads: store::heads(conn, &request.negotiation)?,
-            events: batch,
-            more,
+            events: batch.events,
+            more: batch.more,
         })
     }
 
@@ -673,13 +782,18 @@ impl Node {
                 } else {
                     tracing::warn!(%peer, %negotiation, "peer refused to sync with us (are we still accredited?)");
                 }
+                self.owed.remove(&(peer, negotiation));
                 return self.sync_finished(peer, negotiation);
             }
-            SyncStatus::UnknownNegotiation => return self.sync_finished(peer, negotiation),
+            SyncStatus::UnknownNegotiation => {
+                self.owed.remove(&(peer, negotiation));
+                return self.sync_finished(peer, negotiation);
+            }
         }
         let mut accepted = Vec::new();
         let mut lamports = HashMap::new();
         let mut offender = None;
+        let mut duplicates = 0;
         for wire in &response.events {
             match self.check(wire, Path::Sync, &lamports) {
                 Ok(event) => {
@@ -692,7 +806,8 @@ impl Node {
                     );
                     accepted.push(event);
                 }
-                Err(Ingest::Duplicate | Ingest::NotOurs | Ingest::Stored(_)) => {}
+                Err(Ingest::Duplicate) => duplicates += 1,
+                Err(Ingest::NotOurs | Ingest::Stored(_)) => {}
                 Err(Ingest::MissingParents(_)) => {
                     tracing::warn!(%peer, "sync batch out of order; asking again");
                     break;
@@ -723,7 +838,26 @@ impl Node {
             .any(|h| !store::contains(conn, h).unwrap_or(true));
         self.syncing.remove(&(peer, negotiation));
         let asked_again = self.resync.remove(&(peer, negotiation));
-        if response.more || (lacking && stored > 0) || asked_again {
+        // "More" with nothing usable would have us ask forever: an honest server's batches
+        // are never empty when it says more.
+        let progressed = stored > 0 || duplicates > 0;
+        let continues = response.more && progressed;
+        if let Some(o) = self.owed.get_mut(&(peer, negotiation))
+            && o.round == Some(id)
+        {
+            if continues {
+                o.round = None; // the next request of this round is held to it
+            } else if let Some(o) = self.owed.remove(&(peer, negotiation)) {
+                let conn = self.store.conn();
+                if o.parents
+                    .iter()
+                    .any(|p| !store::contains(conn, p).unwrap_or(true))
+                {
+                    return self.punish(peer, "gossiped an event whose parents it does not send");
+                }
+            }
+        }
+        if continues || (lacking && stored > 0) || asked_again {
             self.request_sync(peer, negotiation);
         }
     }
@@ -1081,6 +1215,9 @@ impl Node {
                     self.probation.remove(&peer_id);
                     self.relay_listening.remove(&peer_id);
                     self.syncing.retain(|(p, _)| *p != peer_id);
+                    self.serving.forget(&peer_id);
+                    self.gossip_budget.remove(&peer_id);
+                    self.owed.retain(|(p, _), _| *p != peer_id);
                 }
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
@@ -1114,6 +1251,7 @@ impl Node {
             }) => {
                 if let Some((peer, negotiation)) = self.pending.remove(&request_id) {
                     tracing::debug!(%peer, "sync request failed: {error}");
+                    self.owed.remove(&(peer, negotiation));
                     self.sync_finished(peer, negotiation);
                 }
             }

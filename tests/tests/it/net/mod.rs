@@ -2,6 +2,7 @@
 
 mod encryption;
 mod gating;
+mod hostile;
 mod mesh;
 mod partition;
 mod proximity;
