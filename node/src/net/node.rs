@@ -750,6 +750,7 @@ impl Node {
     /// only to their readers; their events never appear among the ancestors of a shared event,
     /// so what is sent is still complete for the receiver.
     fn batch_for(&mut self, peer: &PeerId, request: &SyncRequest) -> Result<SyncResponse> {
+        let started = Instant::now();
         let readable = self.readable_by(peer, request);
         let conn = self.store.conn();
         let Some(batch) =
@@ -760,7 +761,7 @@ impl Node {
             tracing::debug!(%peer, negotiation = %request.negotiation, "sync request refused: too many full recomputations");
             return Ok(SyncResponse::refusal(SyncStatus::UnknownNegotiation));
         };
-        tracing::debug!(%peer, events = batch.events.len(), more = batch.more, recomputed = batch.recomputed, "serving sync");
+        tracing::debug!(%peer, events = batch.events.len(), more = batch.more, recomputed = batch.recomputed, took_us = started.elapsed().as_micros() as u64, "serving sync");
         Ok(SyncResponse {
             status: SyncStatus::Ok,
             heads: store::heads(conn, &request.negotiation)?,

@@ -26,6 +26,9 @@ pub(super) type Key = (u64, EventId);
 const MAX_CURSORS: usize = 4096;
 /// A cursor that would remember more events past its position than this is not kept.
 const MAX_KNOWN_AFTER: usize = 65_536;
+/// Events past their positions all cursors together remember at most (~16 MiB): the oldest
+/// cursors go first.
+const MAX_KNOWN_TOTAL: usize = 262_144;
 /// Events walked back from a peer's new heads before a full recomputation is cheaper.
 const MAX_WALK: usize = 8192;
 /// Rows a peer may make the node read in full recomputations: a burst, and a rate per second.
@@ -265,14 +268,21 @@ impl Serving {
         cursor.last_sent = !scanned.events.is_empty();
         cursor.used = Instant::now();
         if cursor.known_after.len() <= MAX_KNOWN_AFTER {
-            if self.cursors.len() >= MAX_CURSORS
-                && let Some(oldest) = self
+            let mut known: usize = self.cursors.values().map(|c| c.known_after.len()).sum();
+            while self.cursors.len() >= MAX_CURSORS
+                || known + cursor.known_after.len() > MAX_KNOWN_TOTAL
+            {
+                let Some(oldest) = self
                     .cursors
                     .iter()
                     .min_by_key(|(_, c)| c.used)
                     .map(|(k, _)| *k)
-            {
-                self.cursors.remove(&oldest);
+                else {
+                    break;
+                };
+                if let Some(c) = self.cursors.remove(&oldest) {
+                    known -= c.known_after.len();
+                }
             }
             self.cursors.insert(slot, cursor);
         }
