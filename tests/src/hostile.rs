@@ -45,7 +45,11 @@ struct Seen {
 enum Command {
     Dial(Multiaddr),
     Publish(IdentTopic, Vec<u8>, oneshot::Sender<Result<()>>),
-    Sync(PeerId, Box<SyncRequest>, oneshot::Sender<Result<SyncResponse>>),
+    Sync(
+        PeerId,
+        Box<SyncRequest>,
+        oneshot::Sender<Result<SyncResponse>>,
+    ),
     Answer(Answer),
 }
 
