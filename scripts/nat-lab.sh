@@ -27,6 +27,8 @@
 #            must reach the other within PHASE1_SECS; A and B must connect to each other through
 #            the relay within CONNECT_SECS; then whether hole punching upgraded the connection is
 #            reported (informational: it is not a failure to stay relayed).
+#   phase 1b if hole punching made a direct connection: the relay is killed (SIGKILL) and messages
+#            must still pass both ways within PHASE1_SECS; then the relay restarts (same home).
 #   phase 2  both restart with --relay-only; A posts P2_COUNT messages of P2_SIZE bytes, one every
 #            P2_INTERVAL_MS, over more than 2 minutes (libp2p's default circuit limit is 120 s and
 #            128 KiB); every one must arrive in B's log, including those sent after 120 s, and B
@@ -416,6 +418,7 @@ launch_relay() { # name
     return 1
   fi
   RELAY_ADDR=$addr
+  RELAY_LOG_FILE="$work/$name.log"
   info "relay address $RELAY_ADDR"
 }
 
@@ -518,6 +521,29 @@ phase1() {
   step "Isolation while B's node listens on $HOST_B_IP:$NODE_PORT"
   check_tcp_isolation
 
+  if [[ -n $direct ]]; then
+    # With a hole-punched direct connection the relay is no longer on the path: killing it must
+    # not stop A and B from talking (the relayed connection closes, the direct one stays).
+    step "Phase 1b: the relay is killed (SIGKILL) while A and B hold a direct connection"
+    kill -KILL "$relay_pid"
+    wait "$relay_pid" 2>/dev/null || true
+    relay_pid=""
+    local t1 m1a m1b
+    t1=$(now_ms)
+    m1a="phase 1b: A to B, relay down" m1b="phase 1b: B to A, relay down"
+    ent "$NS_HOST_A" "$ha" say "$NEG" "$m1a" >/dev/null
+    ent "$NS_HOST_B" "$hb" say "$NEG" "$m1b" >/dev/null
+    if wait_until "$PHASE1_SECS" both_have "$m1a" "$m1b"; then
+      pass "with the relay dead, messages still passed both ways over the hole-punched connection ($(ms_s $(($(now_ms) - t1))) s)"
+    else
+      fail "with the relay dead, messages did not pass over the hole-punched connection within $PHASE1_SECS s"
+    fi
+    # Phase 2 needs the relay (same home, so the same identity and address).
+    launch_relay relay-p1b || exit 1
+  else
+    note "phase 1b skipped: no hole-punched connection, so the relay is still their only path"
+  fi
+
   step "Phase 1 done: stopping A and B"
   stop_daemon a_pid
   stop_daemon b_pid
@@ -540,7 +566,7 @@ arrival_poller() {
 phase2() {
   step "Phase 2: both restart with --relay-only; A sends $P2_COUNT x $P2_SIZE bytes over > 2 min"
   local relay_mark
-  relay_mark=$(wc -l <"$work/relay.log")
+  relay_mark=$(wc -l <"$RELAY_LOG_FILE")
   reset_host_counters
   start_members p2 --relay-only
   local started
@@ -640,13 +666,13 @@ phase2() {
   done
   local opened closed synced_from_a synced_from_relay
   # Circuits the relay opened and closed during this phase, before A and B are stopped.
-  opened=$(tail -n +"$((relay_mark + 1))" "$work/relay.log" | grep -c CircuitReqAccepted || true)
-  closed=$(tail -n +"$((relay_mark + 1))" "$work/relay.log" | grep -c CircuitClosed || true)
+  opened=$(tail -n +"$((relay_mark + 1))" "$RELAY_LOG_FILE" | grep -c CircuitReqAccepted || true)
+  closed=$(tail -n +"$((relay_mark + 1))" "$RELAY_LOG_FILE" | grep -c CircuitClosed || true)
   if ((opened > 0 && closed == 0)); then
     pass "the relay opened $opened circuit(s) between A and B and closed none during the phase"
   else
     fail "the relay opened $opened circuit(s) and closed $closed during the phase"
-    tail -n +"$((relay_mark + 1))" "$work/relay.log" | grep -E 'Circuit(ReqAccepted|Closed)' | cut -c1-250 | sed 's/^/     /'
+    tail -n +"$((relay_mark + 1))" "$RELAY_LOG_FILE" | grep -E 'Circuit(ReqAccepted|Closed)' | cut -c1-250 | sed 's/^/     /'
   fi
   synced_from_a=$(count_in b-p2 "synced events peer=$A_PEER")
   synced_from_relay=$(count_in b-p2 "synced events peer=${RELAY_ADDR##*/}")
