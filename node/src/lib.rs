@@ -16,5 +16,6 @@ pub mod output;
 pub mod render;
 pub mod room;
 pub mod store;
+pub mod verify;
 pub mod views;
 pub mod workspace;

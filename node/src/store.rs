@@ -187,10 +187,11 @@ impl Store {
 /// Inserts an event whose parents are already stored. Returns false if it was already there.
 pub fn insert(conn: &Connection, event: &Event, received_at: u64) -> Result<bool> {
     let negotiation = event.negotiation();
-    let added = conn.execute(
+    let added = conn.prepare_cached(
         "INSERT OR IGNORE INTO events (id, negotiation, lamport, author, kind, time, wire, received_at, channel)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+    )?
+    .execute(params![
             event.id.as_bytes(),
             negotiation.as_bytes(),
             to_i64(event.header.lamport, "lamport")?,
@@ -200,8 +201,7 @@ pub fn insert(conn: &Connection, event: &Event, received_at: u64) -> Result<bool
             event.to_wire(),
             to_i64(received_at, "received_at")?,
             event.header.channel,
-        ],
-    )?;
+    ])?;
     if added == 0 {
         return Ok(false);
     }
@@ -212,10 +212,8 @@ pub fn insert(conn: &Connection, event: &Event, received_at: u64) -> Result<bool
         link.execute(params![event.id.as_bytes(), p.as_bytes()])?;
         unhead.execute(params![negotiation.as_bytes(), p.as_bytes()])?;
     }
-    conn.execute(
-        "INSERT OR IGNORE INTO heads (negotiation, id) VALUES (?1, ?2)",
-        params![negotiation.as_bytes(), event.id.as_bytes()],
-    )?;
+    conn.prepare_cached("INSERT OR IGNORE INTO heads (negotiation, id) VALUES (?1, ?2)")?
+        .execute(params![negotiation.as_bytes(), event.id.as_bytes()])?;
     conn.prepare_cached("INSERT INTO arrivals (id) VALUES (?1)")?
         .execute([event.id.as_bytes()])?;
     Ok(true)
@@ -531,7 +529,8 @@ pub(crate) mod tests {
             for sql in &MIGRATIONS[..3] {
                 conn.execute_batch(sql).expect("old schema");
             }
-            conn.pragma_update(None, "user_version", 3).expect("version");
+            conn.pragma_update(None, "user_version", 3)
+                .expect("version");
             for e in [&g, &a, &b] {
                 insert(&conn, e, 5).expect("insert under the old schema");
             }
@@ -550,7 +549,9 @@ pub(crate) mod tests {
         assert_eq!(ids, vec![g.id, a.id, b.id]);
         assert_eq!(heads(c, &g.id).expect("heads"), vec![b.id]);
         assert_eq!(
-            parent_info(c, &g.id, &a.id).expect("info").map(|p| p.lamport),
+            parent_info(c, &g.id, &a.id)
+                .expect("info")
+                .map(|p| p.lamport),
             Some(1)
         );
         let mut up = vec![g.id, a.id];
