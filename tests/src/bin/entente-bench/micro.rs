@@ -89,9 +89,10 @@ pub fn protocol(opts: &Opts, corpus: &Corpus) -> Result<Vec<Section>> {
             Figure::new("verify (decode + strict Ed25519)", verify, "events/s").target(
                 Goal::AtLeast(15_000.0),
                 "Strict Ed25519 verification is nearly all of it (decoding alone runs at \
-                 hundreds of thousands per second). A faster core, or a verification backend \
-                 with AVX2/AVX-512 (curve25519-dalek picks it at build time for the target \
-                 CPU), would meet it; batches already use every core (next line).",
+                 hundreds of thousands per second), and curve25519-dalek already uses AVX2 \
+                 here. Its AVX-512 IFMA backend (nightly compiler only) or a faster core would \
+                 meet it; sync batches already use every core (next line). Check the load on \
+                 the machine during the run: the figure is per core of wall time.",
             ),
             Figure::new(
                 format!("verify in batches of 1024 on {cores} cores"),
