@@ -77,9 +77,12 @@ impl Conference {
             )?;
         }
         let (base, _) = ws.load(&negotiation)?;
-        let mut joins = Vec::with_capacity(n);
+        // Joins one after the other, each on top of the previous one: concurrent joins would
+        // leave the chair with one head per join, and an event may cite at most 64 parents.
+        let mut joins: Vec<Event> = Vec::with_capacity(n);
         for m in &members[1..] {
             insert_all(m, &base)?;
+            insert_all(m, &joins)?;
             joins.push(m.join(&negotiation)?);
         }
         insert_all(chair, &joins)?;
@@ -200,6 +203,8 @@ pub struct Latency {
     pub last: Vec<f64>,
     pub missing: usize,
     pub events: usize,
+    /// Milliseconds the publisher spent in `post_content` (Entente only), sorted.
+    pub write: Vec<f64>,
 }
 
 impl Latency {
@@ -258,6 +263,7 @@ async fn gather<K: Hash + Eq + Copy>(
         last,
         missing,
         events: sent.len(),
+        write: Vec::new(),
     }
 }
 
@@ -278,6 +284,7 @@ async fn entente_latency(
         .map(Member::workspace)
         .collect::<Result<Vec<_>>>()?;
     let mut sent = HashMap::new();
+    let mut write = Vec::new();
     let mut wire = 0;
     let mut next = tokio::time::Instant::now();
     for s in 0..warmup + samples {
@@ -292,13 +299,17 @@ async fn entente_latency(
         let event = tokio::task::block_in_place(|| {
             ws.post_content(&m.identity, &conf.negotiation, "plenary", body)
         })?;
+        let written = t0.elapsed();
         m.node().control().poll_store().await?;
         wire = event.to_wire().len();
         if s >= warmup {
             sent.insert(event.id, (p, t0));
+            write.push(written.as_secs_f64() * 1e3);
         }
     }
-    let latency = gather(&mut rx, &sent, n, drain).await;
+    let mut latency = gather(&mut rx, &sent, n, drain).await;
+    write.sort_by(f64::total_cmp);
+    latency.write = write;
     Ok((latency, wire))
 }
 
@@ -486,12 +497,31 @@ async fn settle(conf: &Conference, quick: bool) -> Result<(usize, f64)> {
 }
 
 pub async fn run(opts: &Opts) -> Result<Vec<Section>> {
-    let sizes: Vec<usize> = if opts.quick {
+    let mut sizes: Vec<usize> = if opts.quick {
         vec![5]
     } else {
         vec![10, 50, 200]
     };
-    let samples = opts.size(100, 10);
+    // For diagnosis: other conference sizes, e.g. ENTENTE_BENCH_SIZES=50 (the first one also
+    // gets the throughput runs).
+    if let Ok(list) = std::env::var("ENTENTE_BENCH_SIZES") {
+        sizes = list
+            .split(',')
+            .map(|n| n.trim().parse::<usize>())
+            .collect::<Result<_, _>>()
+            .context("ENTENTE_BENCH_SIZES must list numbers")?;
+        sizes.retain(|n| *n >= 2);
+    }
+    // Fewer samples at N=200: with 200 nodes on 2 cores each event costs seconds of CPU.
+    let samples_for = |n: usize| {
+        if opts.quick {
+            10
+        } else if n > 100 {
+            40
+        } else {
+            100
+        }
+    };
     let warmup = opts.size(10, 3);
     let drain = Duration::from_secs(if opts.quick { 10 } else { 20 });
     let run = Duration::from_secs(if opts.quick { 2 } else { 10 });
@@ -509,6 +539,7 @@ pub async fn run(opts: &Opts) -> Result<Vec<Section>> {
             built.as_secs_f64(),
             t.elapsed().as_secs_f64()
         );
+        let samples = samples_for(n);
         let (e, wire) = entente_latency(&conf, warmup, samples, drain).await?;
         let e_rate = if with_throughput {
             Some(entente_throughput(&conf, run, drain).await?)
@@ -556,13 +587,19 @@ pub async fn run(opts: &Opts) -> Result<Vec<Section>> {
 
 fn why_slower(n: usize) -> String {
     format!(
-        "Entente stores each event (one SQLite transaction with synchronous=FULL, a disk flush) \
-         and checks it before gossipsub may forward it, so every hop adds a commit; the publisher \
-         also seals, signs and commits before publishing, and each poll asks every linked peer to \
-         sync, which loads the whole negotiation on the peer. With {n} nodes sharing 2 cores this \
-         CPU work queues. Fixes: forward after the cheap checks and commit in groups (a short \
-         write-behind batch), answer sync from the folded state instead of rereading the store, \
-         and do not ask every peer to sync on each publish once the gossip mesh is formed."
+        "The baseline only forwards bytes; Entente's publisher first writes the event \
+         (`post_content` loads and folds the whole negotiation, seals, signs and commits with a \
+         disk flush), and every receiver checks and commits it before gossipsub may forward it. \
+         Worse, a perf profile of this benchmark at N=50 put about 43% of all CPU in \
+         `Node::state` refolding the negotiation from the store (`store::events` decoding every \
+         event, `SignedCertificate::decode` verifying every member's certificate with Ed25519) \
+         each time an event arrives that does not sort after the folded top, which concurrent \
+         events from different publishers do; once refolds make nodes lag, more events are \
+         concurrent and more refolds follow, and {n} nodes share 2 cores. Each publish also asks \
+         every linked peer to sync. Fixes: do not re-verify certificates of stored events when \
+         loading, fold a late event by refolding only from its place (keep periodic snapshots) \
+         rather than from the charter, keep SQLite and folding off the async event loop, and \
+         skip the sync round on publish once the gossip mesh is formed."
     )
 }
 
@@ -599,6 +636,12 @@ fn latency_section(n: usize, e: &Latency, b: &Latency, links: &RunSetup) -> Sect
             same,
         ),
     ];
+    figures[0] = figures[0].clone().note(format!(
+        "of which the publisher's `post_content` (load and fold the negotiation, seal, sign, \
+         commit) took {} ms at the median and {} ms at p99",
+        fmt_num(percentile(&e.write, 50.0)),
+        fmt_num(percentile(&e.write, 99.0))
+    ));
     let p99 = Figure::new(format!("p99 latency to each node, N={n}"), e.p(99.0), "ms");
     let p99 = match n {
         50 => p99.target(
