@@ -12,7 +12,6 @@ use entente_protocol::{Event, EventId, FoldError, NegotiationState, fold};
 /// New events waiting beyond this many are not worth keeping: fold from the store instead.
 const MAX_PENDING: usize = 50_000;
 
-#[derive(Default)]
 pub(crate) struct Folded {
     state: Option<NegotiationState>,
     applied: HashSet<EventId>,
@@ -29,12 +28,22 @@ pub(crate) enum Refresh {
     Refolded(usize),
 }
 
+impl Default for Folded {
+    /// Nothing folded yet: the first use folds from the store.
+    fn default() -> Self {
+        Self {
+            state: None,
+            applied: HashSet::new(),
+            top: None,
+            pending: Vec::new(),
+            stale: true,
+        }
+    }
+}
+
 impl Folded {
     pub(crate) fn new() -> Self {
-        Self {
-            stale: true,
-            ..Self::default()
-        }
+        Self::default()
     }
 
     /// Notes a newly stored event of this negotiation.

@@ -94,7 +94,7 @@ impl Workspace {
             }
         }
         let conn = self.store.conn();
-        let folded = self.states.entry(*negotiation).or_insert_with(Folded::new);
+        let folded = self.states.entry(*negotiation).or_default();
         let (state, _) = folded
             .current(|| store::events(conn, negotiation).map_err(anyhow::Error::from))
             .with_context(|| format!("negotiation {negotiation} cannot be folded"))?;

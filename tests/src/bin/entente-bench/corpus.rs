@@ -62,13 +62,13 @@ pub fn build(total: usize) -> Result<Corpus> {
         .clone();
 
     let mut head = state.heads.clone();
-    let mut lamport = events.iter().map(|e| e.header.lamport).max().unwrap_or(0) + 1;
+    let first_lamport = events.iter().map(|e| e.header.lamport).max().unwrap_or(0) + 1;
     let bulk = total.saturating_sub(events.len());
     let start = now_ms().saturating_sub(bulk as u64);
     let mut all = events;
     let mut store = Store::open(&members[0].home.database())?;
     let mut batch = Vec::new();
-    for i in 0..bulk {
+    for (i, lamport) in (0..bulk).zip(first_lamport..) {
         let author = &members[i % DELEGATIONS].identity;
         let body = Body::Message { text: text(i) };
         let mut header = EventHeader::new(
@@ -85,7 +85,6 @@ pub fn build(total: usize) -> Result<Corpus> {
         sealed::seal_into(&mut header, &body, &key, nonce).context("cannot seal")?;
         let event = Event::sign(header, &author.device_key).context("cannot sign")?;
         head = vec![event.id];
-        lamport += 1;
         batch.push(event);
         if batch.len() == 4096 || i + 1 == bulk {
             let tx = store.write()?;

@@ -256,12 +256,12 @@ pub fn fmt_num(v: f64) -> String {
         return v.to_string();
     }
     let a = v.abs();
-    let s = if a >= 1000.0 {
+    if a >= 1000.0 {
         let r = v.round() as i64;
         let digits = r.unsigned_abs().to_string();
         let mut out = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 out.push(' ');
             }
             out.push(c);
@@ -273,8 +273,7 @@ pub fn fmt_num(v: f64) -> String {
         format!("{v:.1}")
     } else {
         format!("{v:.2}")
-    };
-    s
+    }
 }
 
 /// Percentile of sorted samples (nearest rank).
