@@ -1317,6 +1317,18 @@ impl Node {
                 tracing::info!(status = ?new, "NAT status");
             }
             BehaviourEvent::RelayServer(e) => tracing::debug!(event = ?e, "relay"),
+            // libp2p-ping reports a connection whose pings fail twice in a row (a timeout, then a
+            // stream that cannot be negotiated) but no longer closes it: a peer that vanished
+            // without a FIN or RST (a relay's power cut, a dead link) would stay "connected" until
+            // TCP gives up (~15 min), and it would not be redialled.
+            BehaviourEvent::Ping(libp2p::ping::Event {
+                peer,
+                connection,
+                result: Err(failure),
+            }) if !matches!(failure, libp2p::ping::Failure::Unsupported) => {
+                tracing::info!(%peer, "pings fail ({failure}): closing the connection");
+                self.swarm.close_connection(connection);
+            }
             _ => {}
         }
     }
