@@ -389,7 +389,8 @@ impl Node {
             self.last_arrival = *seq;
             let neg = event.negotiation();
             self.track(neg);
-            self.serving.stored(&neg, event.order_key());
+            // Written by a command, maybe before a cursor was built that already accounts for it.
+            self.serving.stored(&neg, event.order_key(), Some(*seq));
             if let Some(n) = self.negotiations.get_mut(&neg) {
                 n.added(event);
             }
@@ -517,7 +518,7 @@ impl Node {
         for e in events {
             let neg = e.negotiation();
             self.track(neg);
-            self.serving.stored(&neg, e.order_key());
+            self.serving.stored(&neg, e.order_key(), None);
             if let Some(n) = self.negotiations.get_mut(&neg) {
                 n.added(e);
             }

@@ -52,6 +52,9 @@ struct Cursor {
     last_heads: Vec<EventId>,
     last_sent: bool,
     used: Instant,
+    /// The store's last arrival number when the cursor was built: events that arrived before
+    /// were in the store then, so the cursor accounts for them.
+    built_after: i64,
 }
 
 impl Cursor {
@@ -226,7 +229,10 @@ impl Serving {
     ) -> rusqlite::Result<Option<Batch>> {
         let slot = (peer, negotiation);
         let mut cursor = match self.cursors.remove(&slot) {
-            Some(c) if c.readable == readable && !(c.last_sent && c.last_heads == heads) => {
+            Some(c)
+                if c.readable == readable
+                    && !Self::refused_last(conn, &negotiation, &c, heads)? =>
+            {
                 Self::advance(conn, &negotiation, c, heads)?
             }
             _ => None,
@@ -236,6 +242,10 @@ impl Serving {
             if !self.afford(peer) {
                 return Ok(None);
             }
+            let built_after: i64 =
+                conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM arrivals", [], |r| {
+                    r.get(0)
+                })?;
             let known = closure(conn, &negotiation, heads)?;
             let cost = known.len().max(RECOMPUTE_MIN_COST);
             cursor = Some(Cursor {
@@ -245,6 +255,7 @@ impl Serving {
                 last_heads: Vec::new(),
                 last_sent: false,
                 used: Instant::now(),
+                built_after,
             });
             self.charge(peer, cost);
         }
@@ -291,6 +302,26 @@ impl Serving {
             more: scanned.more,
             recomputed,
         }))
+    }
+
+    /// Whether the peer did not store the last batch: its heads did not change although it was
+    /// sent events. A peer with heads we lack may simply have held them all already (it is
+    /// ahead of us, and pulling from us while we pull from it); then it has them either way.
+    fn refused_last(
+        conn: &Connection,
+        negotiation: &NegotiationId,
+        cursor: &Cursor,
+        heads: &[EventId],
+    ) -> rusqlite::Result<bool> {
+        if !cursor.last_sent || cursor.last_heads != heads {
+            return Ok(false);
+        }
+        for h in heads {
+            if key_of(conn, negotiation, h)?.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Adds to a cursor what the peer's new heads show it holds: each head not yet known is
@@ -354,11 +385,15 @@ impl Serving {
         }
     }
 
-    /// An event was stored: cursors past its place in fold order no longer describe what
+    /// An event was stored (`arrival`: its arrival number, `None` if it was stored just now):
+    /// cursors built before it that are past its place in fold order no longer describe what
     /// their peers lack, so they are dropped.
-    pub(super) fn stored(&mut self, negotiation: &NegotiationId, key: Key) {
-        self.cursors
-            .retain(|(_, n), c| n != negotiation || c.pos.is_none_or(|p| key > p));
+    pub(super) fn stored(&mut self, negotiation: &NegotiationId, key: Key, arrival: Option<i64>) {
+        self.cursors.retain(|(_, n), c| {
+            n != negotiation
+                || c.pos.is_none_or(|p| key > p)
+                || arrival.is_some_and(|a| a <= c.built_after)
+        });
     }
 
     /// The peer went away (or was cut off).
@@ -459,7 +494,7 @@ mod tests {
                     let tx = st.write().expect("tx");
                     for e in &branch {
                         store::insert(&tx, e, 0).expect("insert");
-                        serving.stored(&root.id, e.order_key());
+                        serving.stored(&root.id, e.order_key(), None);
                     }
                     tx.commit().expect("commit");
                     stored.extend(branch.iter().cloned());
@@ -514,6 +549,18 @@ mod tests {
             }
         }
         assert!(refused > 0, "endless recomputations were served");
+        // Events a command wrote before a cursor was built do not invalidate it; later ones do.
+        let other = PeerId::random();
+        let heads = heads_of(&HashSet::new(), &stored);
+        serving
+            .batch(st.conn(), other, root.id, &heads, None)
+            .expect("serves")
+            .expect("within budget");
+        let early = all[5].order_key();
+        serving.stored(&root.id, early, Some(1));
+        assert!(serving.cursors.contains_key(&(other, root.id)));
+        serving.stored(&root.id, early, Some(i64::MAX));
+        assert!(!serving.cursors.contains_key(&(other, root.id)));
         assert!(serving.cursors.len() <= MAX_CURSORS);
     }
 }
