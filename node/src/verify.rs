@@ -7,7 +7,10 @@ use rayon::prelude::*;
 
 /// Parses and verifies each wire form, in parallel; results are in input order.
 pub fn verify_all<W: AsRef<[u8]> + Sync>(wires: &[W]) -> Vec<Result<Event, EventError>> {
-    wires.par_iter().map(|w| Event::from_wire(w.as_ref())).collect()
+    wires
+        .par_iter()
+        .map(|w| Event::from_wire(w.as_ref()))
+        .collect()
 }
 
 #[cfg(test)]
