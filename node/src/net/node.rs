@@ -952,6 +952,14 @@ impl Node {
         }
     }
 
+    /// Members (not relays) this node is connected to and has admitted.
+    fn linked_members(&self) -> usize {
+        self.admitted
+            .iter()
+            .filter(|p| self.connected.contains_key(p) && !self.relays.contains_key(p))
+            .count()
+    }
+
     fn dial_missing_members(&mut self, now: Instant) {
         let mut targets: HashSet<PeerId> = HashSet::new();
         for state in self.all_states() {
@@ -960,10 +968,7 @@ impl Node {
         targets.remove(&self.me);
         // Enough members connected: gossip and sync reach the rest through them. Which members
         // a node prefers is a stable pseudo-random choice, so that the links form a random graph.
-        let linked = targets
-            .iter()
-            .filter(|p| self.admitted.contains(p) && self.connected.contains_key(p))
-            .count();
+        let linked = self.linked_members();
         let mut targets: Vec<PeerId> = if linked >= self.config.member_links {
             Vec::new()
         } else {
@@ -1282,6 +1287,10 @@ impl Node {
                     }
                     for addr in &info.addrs {
                         self.remember(&peer, addr);
+                    }
+                    // The addresses are kept for later; a dial now would exceed the link budget.
+                    if self.linked_members() >= self.config.member_links {
+                        continue;
                     }
                     let opts = libp2p::swarm::dial_opts::DialOpts::peer_id(peer)
                         .addresses(info.addrs)

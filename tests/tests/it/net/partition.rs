@@ -8,10 +8,10 @@
 //! wrote reaches the other only through nodes that stored it and pass it on (gossip and sync);
 //! then the last cut is lifted.
 //!
-//! `member_links` bounds only the members a node picks to dial itself: connections that others open
-//! and the dials made after a DHT lookup (every member found is dialled) are kept, so even with 4,
-//! 20 nodes become a full mesh within seconds. That is why the relayed path is forced with blocks
-//! rather than expected from the link cap.
+//! `member_links` bounds the members a node dials itself (its own picks and those a DHT lookup
+//! finds); connections that others open are kept, so with 4 a node still ends up with more links
+//! than that. That is why the relayed path is forced with blocks rather than expected from the
+//! link cap.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
