@@ -435,11 +435,14 @@ impl Node {
 
     // ----- ingest -----------------------------------------------------------------------------
 
-    /// Checks one event against the store and the events accepted before it in the same batch
-    /// (`batch`: their lamports). Returns the event, or what to do instead of storing it.
-    fn check(
+    /// Checks one synced event against the store and the events accepted before it in the same
+    /// batch (`batch`: their lamports). Its signature was checked already (`verified`, the result
+    /// of parsing `wire`): a batch's are checked together on every core. Returns the event, or
+    /// what to do instead of storing it.
+    fn check_verified(
         &mut self,
         wire: &[u8],
+        verified: Result<Event, EventError>,
         path: Path,
         batch: &HashMap<EventId, ParentInfo>,
     ) -> Result<Event, Ingest> {
@@ -448,7 +451,7 @@ impl Node {
         {
             return Err(Ingest::Duplicate);
         }
-        let event = Event::from_wire(wire).map_err(|e| Ingest::Invalid(e.to_string()))?;
+        let event = verified.map_err(|e| Ingest::Invalid(e.to_string()))?;
         self.check_event(event, path, batch)
     }
 
@@ -796,8 +799,9 @@ impl Node {
         let mut lamports = HashMap::new();
         let mut offender = None;
         let mut duplicates = 0;
-        for wire in &response.events {
-            match self.check(wire, Path::Sync, &lamports) {
+        let verified = crate::verify::verify_all(&response.events);
+        for (wire, verified) in response.events.iter().zip(verified) {
+            match self.check_verified(wire, verified, Path::Sync, &lamports) {
                 Ok(event) => {
                     lamports.insert(
                         event.id,
