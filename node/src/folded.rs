@@ -1,21 +1,30 @@
 //! A negotiation's state kept up to date as events arrive, without folding the whole log again.
 //!
-//! Folding is in (lamport, id) order, so events that sort after everything folded so far can be
+//! Folding is in (lamport, id) order, so events that sort after everything folded so far are
 //! appended to the state; this is the usual case (new events build on the heads, and sync sends
-//! in fold order). Anything else, such as a concurrent branch arriving late, is folded again
-//! from the store.
+//! in fold order). Concurrent events often arrive a little out of that order (two members speak
+//! at once): for them the state goes back to a checkpoint at most a few hundred events old and
+//! the events since are appended again, in order, with the late ones among them. Anything later
+//! than that is folded again from the store.
 
 use std::collections::HashSet;
 
-use entente_protocol::{Event, EventId, FoldError, NegotiationState, fold};
+use entente_protocol::{Checkpoint, Event, EventId, FoldError, NegotiationState, fold};
 
 /// New events waiting beyond this many are not worth keeping: fold from the store instead.
 const MAX_PENDING: usize = 50_000;
+/// Events kept after the checkpoint: a late event within this many of the newest costs at most
+/// twice this many appends instead of a full fold.
+const WINDOW: usize = 256;
 
 pub(crate) struct Folded {
     state: Option<NegotiationState>,
     applied: HashSet<EventId>,
     top: Option<(u64, EventId)>,
+    /// The state before `tail`, and the fold-order key of its last event.
+    checkpoint: Option<(Checkpoint, (u64, EventId))>,
+    /// The events appended since the checkpoint, in fold order.
+    tail: Vec<Event>,
     pending: Vec<Event>,
     stale: bool,
 }
@@ -25,6 +34,8 @@ pub(crate) struct Folded {
 pub(crate) enum Refresh {
     Unchanged,
     Appended(usize),
+    /// Went back to the checkpoint and appended this many events again.
+    Rewound(usize),
     Refolded(usize),
 }
 
@@ -35,6 +46,8 @@ impl Default for Folded {
             state: None,
             applied: HashSet::new(),
             top: None,
+            checkpoint: None,
+            tail: Vec::new(),
             pending: Vec::new(),
             stale: true,
         }
@@ -76,32 +89,86 @@ impl Folded {
         &mut self,
         load: impl FnOnce() -> Result<Vec<Event>, E>,
     ) -> Result<Refresh, E> {
-        if !self.stale && self.state.is_some() {
+        if !self.stale
+            && let Some(state) = self.state.as_mut()
+        {
             if self.pending.is_empty() {
                 return Ok(Refresh::Unchanged);
             }
             let mut pending = std::mem::take(&mut self.pending);
             pending.sort_by_key(Event::order_key);
             pending.dedup_by_key(|e| e.id);
-            if self.top.is_none_or(|top| pending[0].order_key() > top)
-                && let Some(state) = self.state.as_mut()
-            {
+            let first = pending[0].order_key();
+            if self.top.is_none_or(|top| first > top) {
                 for e in &pending {
                     state.append(e);
                     self.applied.insert(e.id);
                 }
                 self.top = pending.last().map(Event::order_key);
-                return Ok(Refresh::Appended(pending.len()));
+                let n = pending.len();
+                self.tail.extend(pending);
+                self.advance_checkpoint();
+                return Ok(Refresh::Appended(n));
+            }
+            if let Some((checkpoint, at)) = &self.checkpoint
+                && first > *at
+            {
+                state.rewind(checkpoint);
+                let mut tail = std::mem::take(&mut self.tail);
+                tail.extend(pending);
+                tail.sort_by_key(Event::order_key);
+                for e in &tail {
+                    state.append(e);
+                    self.applied.insert(e.id);
+                }
+                self.top = tail.last().map(Event::order_key);
+                let n = tail.len();
+                self.tail = tail;
+                self.advance_checkpoint();
+                return Ok(Refresh::Rewound(n));
             }
         }
         let events = load()?;
-        let state = fold(&events)?;
+        // Fold all but the last WINDOW events, checkpoint, then append those.
+        let split = events.len().saturating_sub(WINDOW).max(1).min(events.len());
+        let mut state = fold(&events[..split])?;
+        let checkpoint = (state.checkpoint(), events[split - 1].order_key());
+        for e in &events[split..] {
+            state.append(e);
+        }
         self.applied = events.iter().map(|e| e.id).collect();
         self.top = events.last().map(Event::order_key);
+        self.tail = events[split..].to_vec();
+        self.checkpoint = Some(checkpoint);
         self.state = Some(state);
         self.pending.clear();
         self.stale = false;
         Ok(Refresh::Refolded(events.len()))
+    }
+
+    /// Keeps the tail short: once it holds twice the window, the checkpoint moves up to the
+    /// window's start (going back and appending again, which a full fold would also do).
+    fn advance_checkpoint(&mut self) {
+        if self.tail.len() < 2 * WINDOW {
+            return;
+        }
+        let (Some(state), Some((checkpoint, _))) = (self.state.as_mut(), self.checkpoint.as_ref())
+        else {
+            return;
+        };
+        let keep = self.tail.split_off(self.tail.len() - WINDOW);
+        state.rewind(checkpoint);
+        for e in &self.tail {
+            state.append(e);
+        }
+        let at = self.tail.last().map(Event::order_key);
+        if let Some(at) = at {
+            self.checkpoint = Some((state.checkpoint(), at));
+        }
+        for e in &keep {
+            state.append(e);
+        }
+        self.tail = keep;
     }
 }
 
@@ -116,6 +183,53 @@ mod tests {
             v.sort_by_key(Event::order_key);
             Ok(v)
         }
+    }
+
+    /// Rounds of concurrent events delivered newest id first (each one sorting before the one
+    /// folded just before it), over many windows, then a branch from far back: the state is
+    /// always the one a full fold of what was delivered gives.
+    #[test]
+    fn late_concurrent_events_give_the_full_fold_state() {
+        let neg = charter();
+        let mut store = vec![neg.clone()];
+        let mut f = Folded::new();
+        f.current(load(&store)).expect("fold");
+        let mut heads = vec![neg.clone()];
+        let mut rewound = 0;
+        for round in 0..300 {
+            let parents: Vec<&Event> = heads.iter().collect();
+            let mut burst: Vec<Event> = (0..3)
+                .map(|i| child(&neg, &parents, &format!("r{round} e{i}")))
+                .collect();
+            burst.sort_by_key(|e| std::cmp::Reverse(e.id));
+            for e in &burst {
+                store.push(e.clone());
+                f.added(e);
+                let (state, how) = f.current(load(&store)).expect("fold");
+                if matches!(how, Refresh::Rewound(_)) {
+                    rewound += 1;
+                }
+                assert!(
+                    !matches!(how, Refresh::Refolded(_)),
+                    "round {round}: {how:?}"
+                );
+                let full = fold(&store).expect("fold");
+                assert_eq!(state.state_hash(), full.state_hash(), "round {round}");
+                assert_eq!(state.heads, full.heads, "round {round}");
+            }
+            heads = burst;
+        }
+        assert!(
+            rewound > 300,
+            "late events were folded by going back ({rewound})"
+        );
+        // A branch from the charter sorts before hundreds of events: folded again from the store.
+        let old = child(&neg, &[&neg], "very late");
+        store.push(old.clone());
+        f.added(&old);
+        let (state, how) = f.current(load(&store)).expect("fold");
+        assert_eq!(how, Refresh::Refolded(store.len()));
+        assert_eq!(state.state_hash(), fold(&store).expect("fold").state_hash());
     }
 
     #[test]
@@ -145,7 +259,7 @@ mod tests {
         store.push(late.clone());
         f.added(&late);
         let (state, how) = f.current(load(&store)).expect("fold");
-        assert_eq!(how, Refresh::Refolded(4));
+        assert_eq!(how, Refresh::Rewound(3));
         let expected = fold(&store).expect("fold");
         assert_eq!(state.state_hash(), expected.state_hash());
         assert_eq!(state.heads, expected.heads);

@@ -30,7 +30,7 @@ pub use event::{Event, EventError, EventHeader};
 pub use identity::{DeviceCertificate, Fingerprint, SignedCertificate, fingerprint};
 pub use ids::{DelegationId, DeviceId, EventId, NegotiationId, SealingKey};
 pub use record::{RecordError, RecordSummary, VerifiedRecord, encode_record, verify_record};
-pub use state::{Exclusion, FoldError, Member, MemberStatus, NegotiationState, fold};
+pub use state::{Checkpoint, Exclusion, FoldError, Member, MemberStatus, NegotiationState, fold};
 
 /// Re-exported so that callers build keys with the same version of the crate.
 pub use ed25519_dalek::SigningKey;

@@ -218,6 +218,13 @@ pub struct NegotiationState {
     pub(crate) folded: usize,
 }
 
+/// A state without its entries, and how many entries it had: see [`NegotiationState::checkpoint`].
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    state: NegotiationState,
+    entries: usize,
+}
+
 /// Folds a negotiation's events (in any order; duplicates are ignored) into its state.
 pub fn fold<'a>(
     events: impl IntoIterator<Item = &'a Event>,
@@ -589,6 +596,36 @@ impl NegotiationState {
         self.heads.sort();
         self.entries.push(entry);
         &self.entries[self.entries.len() - 1]
+    }
+
+    /// A position in fold order to come back to with [`NegotiationState::rewind`]: everything
+    /// but the entries, which only ever grow (the rules never read them back).
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            state: Self {
+                negotiation: self.negotiation,
+                charter: self.charter.clone(),
+                members: self.members.clone(),
+                entries: Vec::new(),
+                heads: self.heads.clone(),
+                channels: self.channels.clone(),
+                procedure: self.procedure.clone(),
+                devices: self.devices.clone(),
+                sealing_keys: self.sealing_keys.clone(),
+                folded: self.folded,
+            },
+            entries: self.entries.len(),
+        }
+    }
+
+    /// Goes back to a checkpoint taken earlier from this state, forgetting what was appended
+    /// since: appending the same events again gives the same state, and appending a late event
+    /// with them, in fold order, gives the state a full fold would.
+    pub fn rewind(&mut self, to: &Checkpoint) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.truncate(to.entries);
+        *self = to.state.clone();
+        self.entries = entries;
     }
 
     /// Whether a peer whose libp2p identity is `device` may receive this negotiation: a device of a

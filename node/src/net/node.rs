@@ -89,6 +89,9 @@ const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 const ANTI_ENTROPY: Duration = Duration::from_secs(10);
 const FIRST_DIAL_DEFERRAL: Duration = Duration::from_secs(5);
+/// Fewer gossip mesh peers than this (or than the peers admitted) and a node publishing an event
+/// also asks its peers to sync.
+const MIN_GOSSIP_MESH: usize = 3;
 /// Gossiped events whose parents we lack cost a signature check and a sync round, and an honest
 /// peer sends them only when gossip overtakes itself. A peer may send this many in a burst,
 /// refilled at [`GOSSIP_RATE`] a second, before it is cut off as a flooder. An honest burst of
@@ -396,7 +399,9 @@ impl Node {
             }
             if Some(event.header.author) == self.my_device {
                 self.publish(neg, event);
-                touched.insert(neg);
+                if self.thin_mesh(&neg, &event.header.channel) {
+                    touched.insert(neg);
+                }
             }
         }
         store::set_meta(
@@ -404,8 +409,9 @@ impl Node {
             "published_arrival",
             &self.last_arrival.to_string(),
         )?;
-        // Asking our peers to sync makes them see our new heads and pull them: delivery does not
-        // depend on the gossip mesh being formed yet.
+        // Where the gossip mesh is not formed yet, asking our peers to sync makes them see our
+        // new heads and pull them. With a mesh, gossip delivers and anti-entropy covers the rest:
+        // a sync round with every peer for every event would cost more than the event.
         let peers: Vec<_> = self.admitted.iter().copied().collect();
         for neg in touched {
             for p in &peers {
@@ -413,6 +419,13 @@ impl Node {
             }
         }
         Ok(())
+    }
+
+    /// Whether an event on this channel might not reach the others by gossip alone.
+    fn thin_mesh(&self, negotiation: &NegotiationId, channel: &str) -> bool {
+        let topic = topic_for(negotiation, channel).hash();
+        let mesh = self.swarm.behaviour().gossipsub.mesh_peers(&topic).count();
+        mesh < MIN_GOSSIP_MESH.min(self.admitted.len())
     }
 
     fn publish(&mut self, negotiation: NegotiationId, event: &Event) {
