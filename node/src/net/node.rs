@@ -89,6 +89,10 @@ const BACKOFF_START: Duration = Duration::from_secs(2);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
 const ANTI_ENTROPY: Duration = Duration::from_secs(10);
 const FIRST_DIAL_DEFERRAL: Duration = Duration::from_secs(5);
+/// Own events older than this when the node first sees them are left to sync, not gossiped.
+const GOSSIP_FRESH_MS: u64 = 60_000;
+/// At most this many of the device's own events are gossiped per store poll (the newest).
+const MAX_GOSSIP_PER_POLL: usize = 16;
 /// Fewer gossip mesh peers than this (or than the peers admitted) and a node publishing an event
 /// also asks its peers to sync.
 const MIN_GOSSIP_MESH: usize = 3;
@@ -391,7 +395,21 @@ impl Node {
             return Ok(());
         }
         let mut touched = HashSet::new();
-        for (seq, event) in &arrivals {
+        // Only the newest of this device's events in one poll are gossiped: a backlog (written
+        // offline, or a store restored on a new device) goes by sync, since gossiped its events
+        // would reach peers long before their parents do.
+        let own: Vec<usize> = arrivals
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, e))| Some(e.header.author) == self.my_device)
+            .map(|(i, _)| i)
+            .collect();
+        let gossip_from = own
+            .len()
+            .checked_sub(MAX_GOSSIP_PER_POLL)
+            .and_then(|k| own.get(k).copied())
+            .unwrap_or(0);
+        for (i, (seq, event)) in arrivals.iter().enumerate() {
             self.last_arrival = *seq;
             let neg = event.negotiation();
             self.track(neg);
@@ -401,8 +419,12 @@ impl Node {
                 n.added(event);
             }
             if Some(event.header.author) == self.my_device {
-                self.publish(neg, event);
-                if self.thin_mesh(&neg, &event.header.channel) {
+                let fresh = i >= gossip_from
+                    && now_ms().saturating_sub(event.header.time) <= GOSSIP_FRESH_MS;
+                if fresh {
+                    self.publish(neg, event);
+                }
+                if !fresh || self.thin_mesh(&neg, &event.header.channel) {
                     touched.insert(neg);
                 }
             }
