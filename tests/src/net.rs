@@ -395,3 +395,35 @@ pub fn shared_event_ids(member: &Member, negotiation: &NegotiationId) -> BTreeSe
         })
         .unwrap_or_default()
 }
+
+/// Starts a mediator relay in this process over `home` (which must hold an identity), with a
+/// mailbox if asked, on `base`'s other settings; returns it with its first listen address.
+pub async fn start_relay(
+    home: &Home,
+    mailbox: bool,
+    base: NetConfig,
+) -> Result<(NodeHandle, Multiaddr)> {
+    let keypair = Identity::load(home)?.libp2p_keypair()?;
+    let relay = net::spawn(
+        home.clone(),
+        net::Credentials::Relay { keypair },
+        NetConfig {
+            relay: Some(net::RelayConfig {
+                mailbox,
+                ..net::RelayConfig::default()
+            }),
+            ..base
+        },
+    )
+    .await?;
+    let addr = eventually(Duration::from_secs(10), || async {
+        relay
+            .listen_addrs()
+            .await?
+            .first()
+            .cloned()
+            .context("the relay has no listen address yet")
+    })
+    .await?;
+    Ok((relay, addr))
+}

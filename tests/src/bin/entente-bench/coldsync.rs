@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use entente_node::home::Home;
 use entente_node::identity::Identity;
-use entente_node::net::{self, Credentials, NetConfig, RelayConfig};
 use entente_node::store::Store;
 use entente_protocol::Event;
 use entente_protocol::sync::{SyncResponse, SyncStatus, select_batch};
-use entente_tests::net::{Member, loopback_config};
+use entente_tests::net::{Member, loopback_config, start_relay};
 use futures::StreamExt;
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::SwarmEvent;
@@ -112,27 +111,7 @@ pub async fn run(opts: &Opts, corpus: &Corpus) -> Result<Vec<Section>> {
     let relay_home = Home::resolve(Some(relay_dir.path().join("home")))?;
     Identity::create(&relay_home, "Relay", "relay", false)?;
     copy_store(&chair.home, &relay_home)?;
-    let relay_keys = Identity::load(&relay_home)?.libp2p_keypair()?;
-    let relay = net::spawn(
-        relay_home.clone(),
-        Credentials::Relay {
-            keypair: relay_keys,
-        },
-        NetConfig {
-            relay: Some(RelayConfig {
-                mailbox: true,
-                ..RelayConfig::default()
-            }),
-            ..loopback_config()
-        },
-    )
-    .await?;
-    let relay_addr = loop {
-        if let Some(a) = relay.listen_addrs().await?.first() {
-            break a.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (relay, relay_addr) = start_relay(&relay_home, true, loopback_config()).await?;
     let mut offline = fresh_device(&corpus.members[2], "Delegation 2 (new device)")?;
     offline.config.relays = vec![relay_addr.clone()];
     offline.config.peers = vec![relay_addr];

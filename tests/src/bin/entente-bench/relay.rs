@@ -2,13 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use entente_node::home::Home;
 use entente_node::identity::Identity;
-use entente_node::net::{self, Credentials, NetConfig, RelayConfig};
 use entente_node::workspace::Workspace;
 use entente_protocol::Body;
-use entente_tests::net::eventually;
+use entente_tests::net::{eventually, start_relay};
 use tokio::sync::broadcast;
 
 use crate::Opts;
@@ -100,32 +99,9 @@ pub async fn run(opts: &Opts) -> Result<Vec<Section>> {
     let relay_dir = tempfile::tempdir()?;
     let relay_home = Home::resolve(Some(relay_dir.path().join("home")))?;
     Identity::create(&relay_home, "Relay", "relay", false)?;
-    let relay_id = Identity::load(&relay_home)?;
     let record = conf.members[0].workspace()?.export(&conf.negotiation)?.0;
     Workspace::open(&relay_home)?.import(&record)?;
-    let relay = net::spawn(
-        relay_home,
-        Credentials::Relay {
-            keypair: relay_id.libp2p_keypair()?,
-        },
-        NetConfig {
-            relay: Some(RelayConfig {
-                mailbox: true,
-                ..RelayConfig::default()
-            }),
-            ..bench_config()
-        },
-    )
-    .await?;
-    let relay_addr = eventually(Duration::from_secs(10), || async {
-        relay
-            .listen_addrs()
-            .await?
-            .first()
-            .cloned()
-            .context("no relay address yet")
-    })
-    .await?;
+    let (relay, relay_addr) = start_relay(&relay_home, true, bench_config()).await?;
     for m in &mut conf.members {
         m.config.relay_only = true;
         m.config.relays = vec![relay_addr.clone()];
