@@ -201,7 +201,10 @@ impl Workspace {
     ) -> Result<Event> {
         let tx = self.store.write()?;
         let all_heads = store::heads(&tx, negotiation)?;
-        let heads = store::heads_in_view(&tx, negotiation, channel)?;
+        let mut heads = store::heads_in_view(&tx, negotiation, channel)?;
+        // An event names at most MAX_PARENTS parents; heads left out stay heads, and the next
+        // events name them.
+        heads.truncate(entente_protocol::event::MAX_PARENTS);
         let state = match self.cache.take() {
             Some((cached_heads, state))
                 if cached_heads == all_heads && state.negotiation == *negotiation =>

@@ -152,3 +152,44 @@ async fn five_members_converge_catch_up_and_heal_a_partition() -> Result<()> {
     }
     Ok(())
 }
+
+/// More concurrent heads than an event may name as parents (64): the next write names 64 of them
+/// and succeeds, and the one after that takes in the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writing_over_more_heads_than_an_event_may_cite() -> Result<()> {
+    use entente_protocol::event::{EventHeader, MAX_PARENTS};
+    let chair = Member::new("Chair")?;
+    let neg = chair.convene("Many heads")?;
+    let charter = chair.state(&neg).expect("state").heads[0];
+    let mut store = entente_node::store::Store::open(&chair.home.database())?;
+    let tx = store.write()?;
+    for i in 0..MAX_PARENTS + 6 {
+        let body = Body::Note {
+            text: format!("concurrent {i}"),
+        };
+        let header = EventHeader::new(
+            Some(neg),
+            chair.identity.public.device,
+            vec![charter],
+            1,
+            entente_node::workspace::now_ms(),
+            &body,
+        );
+        let e = entente_protocol::Event::sign(header, &chair.identity.device_key)?;
+        entente_node::store::insert(&tx, &e, 0)?;
+    }
+    tx.commit()?;
+    drop(store);
+    let first = chair.post(&neg, Body::Note { text: "one".into() })?;
+    assert_eq!(first.header.parents.len(), MAX_PARENTS);
+    let second = chair.post(&neg, Body::Note { text: "two".into() })?;
+    let state = chair.state(&neg).expect("state");
+    assert_eq!(state.counts().1, 0, "every event is included");
+    assert!(second.header.parents.contains(&first.id));
+    assert_eq!(
+        state.heads,
+        vec![second.id],
+        "the second write took in every head"
+    );
+    Ok(())
+}
