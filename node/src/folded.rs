@@ -59,6 +59,11 @@ impl Folded {
         Self::default()
     }
 
+    /// The state as last brought up to date, without what arrived since.
+    pub(crate) fn last_folded(&self) -> Option<&NegotiationState> {
+        self.state.as_ref().filter(|_| !self.stale)
+    }
+
     /// Notes a newly stored event of this negotiation.
     pub(crate) fn added(&mut self, event: &Event) {
         if self.stale || self.applied.contains(&event.id) {

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use entente_protocol::dag::ParentInfo;
+use entente_protocol::dag::{ParentInfo, is_shared_channel};
 use entente_protocol::{Event, EventId, NegotiationId};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -95,7 +95,39 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE events_v4 RENAME TO events;
      CREATE INDEX events_order ON events(negotiation, lamport, id);
      CREATE INDEX events_channel ON events(negotiation, channel);",
+    // 5: the heads of each lane (shared events, and each restricted channel's own events), kept
+    //    on insert, so that an author finds what to build on without scanning the negotiation.
+    //    Channels are all known here: `backfill_channels` runs right after migration 3.
+    "CREATE TABLE lane_heads (
+         negotiation BLOB NOT NULL,
+         lane        TEXT NOT NULL,
+         id          BLOB NOT NULL,
+         PRIMARY KEY (negotiation, lane, id)
+     ) WITHOUT ROWID;
+     INSERT INTO lane_heads (negotiation, lane, id)
+         SELECT e.negotiation,
+                CASE WHEN e.channel IN ('governance', 'plenary') THEN '' ELSE e.channel END,
+                e.id
+         FROM events e
+         WHERE NOT EXISTS (
+             SELECT 1 FROM parents p JOIN events c ON c.id = p.child
+             WHERE p.parent = e.id
+               AND (CASE WHEN c.channel IN ('governance', 'plenary') THEN '' ELSE c.channel END)
+                 = (CASE WHEN e.channel IN ('governance', 'plenary') THEN '' ELSE e.channel END));",
 ];
+
+/// The lane of the migration-5 table `lane_heads` that an event of `channel` belongs to: shared
+/// events build only on shared ones, restricted events on shared ones and their channel's.
+fn lane(channel: &str) -> &str {
+    if is_shared_channel(channel) {
+        ""
+    } else {
+        channel
+    }
+}
+
+/// The schema version after which `backfill_channels` must run (the channel column's).
+const CHANNELS_ADDED: usize = 3;
 
 pub struct Store {
     conn: Connection,
@@ -141,36 +173,37 @@ impl Store {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             tracing::info!(version = i + 1, "applying database migration");
             tx.execute_batch(sql)?;
+            if i + 1 == CHANNELS_ADDED {
+                backfill_channels(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
-        }
-        tx.commit()?;
-        self.backfill_channels()
-    }
-
-    /// Reads the channel of events stored before the store kept it (migration 3).
-    fn backfill_channels(&mut self) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let rows: Vec<(Vec<u8>, Vec<u8>)> = {
-            let mut stmt = tx.prepare("SELECT id, wire FROM events WHERE channel IS NULL")?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<std::result::Result<_, _>>()?
-        };
-        for (id, wire) in rows {
-            let event = Event::from_verified_wire(&wire).map_err(|e| StoreError::Corrupt {
-                id: hex::encode(&id),
-                reason: e.to_string(),
-            })?;
-            tx.execute(
-                "UPDATE events SET channel = ?1 WHERE id = ?2",
-                params![event.header.channel, id],
-            )?;
         }
         tx.commit()?;
         Ok(())
     }
+}
 
+/// Reads the channel of events stored before the store kept it (migration 3).
+fn backfill_channels(tx: &Connection) -> Result<()> {
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+        let mut stmt = tx.prepare("SELECT id, wire FROM events WHERE channel IS NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    for (id, wire) in rows {
+        let event = Event::from_verified_wire(&wire).map_err(|e| StoreError::Corrupt {
+            id: hex::encode(&id),
+            reason: e.to_string(),
+        })?;
+        tx.execute(
+            "UPDATE events SET channel = ?1 WHERE id = ?2",
+            params![event.header.channel, id],
+        )?;
+    }
+    Ok(())
+}
+
+impl Store {
     /// Starts a write transaction that holds the database's write lock from the start, so that
     /// reading the heads and inserting a child of them cannot interleave with another writer.
     /// For a store whose writes can be fetched again (a running node's copies of other members'
@@ -217,12 +250,22 @@ pub fn insert(conn: &Connection, event: &Event, received_at: u64) -> Result<bool
     let mut link =
         conn.prepare_cached("INSERT OR IGNORE INTO parents (child, parent) VALUES (?1, ?2)")?;
     let mut unhead = conn.prepare_cached("DELETE FROM heads WHERE negotiation = ?1 AND id = ?2")?;
+    // A parent in another lane (a shared parent of a restricted event) stays its lane's head.
+    let mut unhead_lane = conn.prepare_cached(
+        "DELETE FROM lane_heads WHERE negotiation = ?1 AND lane = ?2 AND id = ?3",
+    )?;
+    let lane = lane(&event.header.channel);
     for p in &event.header.parents {
         link.execute(params![event.id.as_bytes(), p.as_bytes()])?;
         unhead.execute(params![negotiation.as_bytes(), p.as_bytes()])?;
+        unhead_lane.execute(params![negotiation.as_bytes(), lane, p.as_bytes()])?;
     }
     conn.prepare_cached("INSERT OR IGNORE INTO heads (negotiation, id) VALUES (?1, ?2)")?
         .execute(params![negotiation.as_bytes(), event.id.as_bytes()])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO lane_heads (negotiation, lane, id) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![negotiation.as_bytes(), lane, event.id.as_bytes()])?;
     conn.prepare_cached("INSERT INTO arrivals (id) VALUES (?1)")?
         .execute([event.id.as_bytes()])?;
     Ok(true)
@@ -317,17 +360,19 @@ pub fn heads_in_view(
     negotiation: &NegotiationId,
     channel: &str,
 ) -> Result<Vec<EventId>> {
+    // The channel's own heads, and the shared heads that none of its events builds on yet.
     let mut stmt = conn.prepare_cached(
-        "SELECT e.id FROM events e
-         WHERE e.negotiation = ?1 AND e.channel IN ('governance', 'plenary', ?2)
-           AND NOT EXISTS (
+        "SELECT v.id FROM lane_heads v
+         WHERE v.negotiation = ?1
+           AND (v.lane = ?2 OR (v.lane = '' AND NOT EXISTS (
                SELECT 1 FROM parents p JOIN events c ON c.id = p.child
-               WHERE p.parent = e.id AND c.channel IN ('governance', 'plenary', ?2))
-         ORDER BY e.id",
+               WHERE p.parent = v.id AND c.channel = ?3)))
+         ORDER BY v.id",
     )?;
-    let rows = stmt.query_map(params![negotiation.as_bytes(), channel], |r| {
-        r.get::<_, Vec<u8>>(0)
-    })?;
+    let rows = stmt.query_map(
+        params![negotiation.as_bytes(), lane(channel), channel],
+        |r| r.get::<_, Vec<u8>>(0),
+    )?;
     rows.map(|r| id_from(r?)).collect()
 }
 
@@ -541,7 +586,7 @@ pub(crate) mod tests {
             conn.pragma_update(None, "user_version", 3)
                 .expect("version");
             for e in [&g, &a, &b] {
-                insert(&conn, e, 5).expect("insert under the old schema");
+                insert_schema_3(&conn, e);
             }
         }
         let store = Store::open(&path).expect("migrates");
@@ -558,6 +603,10 @@ pub(crate) mod tests {
         assert_eq!(ids, vec![g.id, a.id, b.id]);
         assert_eq!(heads(c, &g.id).expect("heads"), vec![b.id]);
         assert_eq!(
+            heads_in_view(c, &g.id, "plenary").expect("lane heads filled"),
+            vec![b.id]
+        );
+        assert_eq!(
             parent_info(c, &g.id, &a.id)
                 .expect("info")
                 .map(|p| p.lamport),
@@ -568,6 +617,129 @@ pub(crate) mod tests {
         assert_eq!(ancestors(c, &b.id).expect("ancestors"), up);
         assert_eq!(arrivals_since(c, 0, 10).expect("arrivals").len(), 3);
         assert!(!insert(c, &b, 0).expect("a duplicate is still refused"));
+    }
+
+    /// What `insert` wrote before migration 4.
+    fn insert_schema_3(conn: &Connection, e: &Event) {
+        let neg = e.negotiation();
+        conn.execute(
+            "INSERT INTO events (id, negotiation, lamport, author, kind, time, wire, received_at, channel)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 5, ?8)",
+            params![
+                e.id.as_bytes(),
+                neg.as_bytes(),
+                e.header.lamport as i64,
+                e.header.author.as_bytes(),
+                e.header.kind,
+                e.header.time as i64,
+                e.to_wire(),
+                e.header.channel,
+            ],
+        )
+        .expect("old insert");
+        for p in &e.header.parents {
+            conn.execute(
+                "INSERT INTO parents (child, parent) VALUES (?1, ?2)",
+                params![e.id.as_bytes(), p.as_bytes()],
+            )
+            .expect("old link");
+            conn.execute(
+                "DELETE FROM heads WHERE negotiation = ?1 AND id = ?2",
+                params![neg.as_bytes(), p.as_bytes()],
+            )
+            .expect("old unhead");
+        }
+        conn.execute(
+            "INSERT INTO heads (negotiation, id) VALUES (?1, ?2)",
+            params![neg.as_bytes(), e.id.as_bytes()],
+        )
+        .expect("old head");
+        conn.execute("INSERT INTO arrivals (id) VALUES (?1)", [e.id.as_bytes()])
+            .expect("old arrival");
+    }
+
+    /// A message in `channel` on top of `parents`.
+    fn in_channel(neg: &Event, parents: &[&Event], text: &str, channel: &str) -> Event {
+        let mut header = child(neg, parents, text).header;
+        header.channel = channel.into();
+        Event::sign(header, &key()).expect("signs")
+    }
+
+    /// The heads of a channel's view by scanning the whole negotiation (the query that
+    /// `lane_heads` replaced): the reference the maintained table must agree with.
+    fn heads_in_view_by_scan(
+        conn: &Connection,
+        neg: &NegotiationId,
+        channel: &str,
+    ) -> Vec<EventId> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT e.id FROM events e
+                 WHERE e.negotiation = ?1 AND e.channel IN ('governance', 'plenary', ?2)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM parents p JOIN events c ON c.id = p.child
+                       WHERE p.parent = e.id AND c.channel IN ('governance', 'plenary', ?2))
+                 ORDER BY e.id",
+            )
+            .expect("prepare");
+        let rows = stmt
+            .query_map(params![neg.as_bytes(), channel], |r| r.get::<_, Vec<u8>>(0))
+            .expect("query");
+        rows.map(|r| id_from(r.expect("row")).expect("id"))
+            .collect()
+    }
+
+    /// Random DAGs of shared and restricted events, each built on what its channel's readers may
+    /// hold: after every insert, and after migration 5 rebuilt the table from scratch, the
+    /// maintained heads of every view are exactly those a full scan finds.
+    #[test]
+    fn maintained_lane_heads_match_a_full_scan() {
+        const CHANNELS: [&str; 4] = ["plenary", "governance", "proximity-a", "proximity-b"];
+        for seed in 1..=8u64 {
+            let (_dir, store) = temp_store();
+            let c = store.conn();
+            let g = charter();
+            insert(c, &g, 0).expect("insert");
+            let mut all = vec![g.clone()];
+            let mut rng = seed;
+            let mut next = |n: usize| {
+                rng = rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((rng >> 33) as usize) % n
+            };
+            for i in 0..120 {
+                let channel = CHANNELS[next(CHANNELS.len())];
+                let allowed: Vec<&Event> = all
+                    .iter()
+                    .filter(|e| is_shared_channel(&e.header.channel) || e.header.channel == channel)
+                    .collect();
+                let mut parents: Vec<&Event> = (0..1 + next(3))
+                    .map(|_| allowed[allowed.len() - 1 - next(allowed.len().min(6))])
+                    .collect();
+                parents.sort_by_key(|e| e.id);
+                parents.dedup_by_key(|e| e.id);
+                let e = in_channel(&g, &parents, &format!("{seed}/{i}"), channel);
+                insert(c, &e, 0).expect("insert");
+                all.push(e);
+                for view in CHANNELS {
+                    assert_eq!(
+                        heads_in_view(c, &g.id, view).expect("heads"),
+                        heads_in_view_by_scan(c, &g.id, view),
+                        "seed {seed}, after event {i}, view {view}"
+                    );
+                }
+            }
+            c.execute_batch("DROP TABLE lane_heads").expect("drop");
+            c.execute_batch(MIGRATIONS[4]).expect("migration 5 again");
+            for view in CHANNELS {
+                assert_eq!(
+                    heads_in_view(c, &g.id, view).expect("heads"),
+                    heads_in_view_by_scan(c, &g.id, view),
+                    "seed {seed}, migrated, view {view}"
+                );
+            }
+        }
     }
 
     #[test]

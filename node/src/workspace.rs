@@ -11,7 +11,7 @@ use entente_protocol::keyring::Keyring;
 use entente_protocol::record::{encode_record, verify_record};
 use entente_protocol::sealed;
 use entente_protocol::{
-    Body, DelegationId, Event, EventId, Exclusion, NegotiationId, NegotiationState, fold,
+    Body, DelegationId, DeviceId, Event, EventId, Exclusion, NegotiationId, NegotiationState, fold,
 };
 
 use crate::folded::Folded;
@@ -29,15 +29,19 @@ pub fn now_ms() -> u64 {
 
 pub struct Workspace {
     store: Store,
-    /// The state of the negotiation posted to last, with the heads it was computed at, so that
-    /// a burst of posts does not fold the whole log again for each one.
-    cache: Option<(Vec<EventId>, NegotiationState)>,
-    /// Folded states kept up to date from the arrival log, for long-running users (the node's
-    /// duties, the local API) that would otherwise fold the whole log at every change.
+    /// Folded states kept up to date from the arrival log, so that a burst of posts and
+    /// long-running users (the node's duties, the local API) do not fold the whole log at every
+    /// change.
     states: HashMap<NegotiationId, Folded>,
     /// The last arrival fed to `states`.
     arrivals_seen: i64,
+    /// Epoch keys this device has opened or made, so that posting does not open every key
+    /// envelope of the record again. In memory only.
+    epoch_keys: HashMap<EpochSlot, EpochKey>,
 }
+
+/// A channel epoch's key as one device holds it: (negotiation, device, channel, key id).
+type EpochSlot = (NegotiationId, DeviceId, String, [u8; 16]);
 
 /// What an import did.
 #[derive(Debug, serde::Serialize)]
@@ -58,9 +62,9 @@ impl Workspace {
         let arrivals_seen = store::last_arrival(store.conn())?;
         Ok(Self {
             store,
-            cache: None,
             states: HashMap::new(),
             arrivals_seen,
+            epoch_keys: HashMap::new(),
         })
     }
 
@@ -81,24 +85,12 @@ impl Workspace {
     /// The current state of a negotiation, folding in only what arrived since the last call
     /// when it can (see `folded.rs`).
     pub fn state(&mut self, negotiation: &NegotiationId) -> Result<&NegotiationState> {
-        loop {
-            let arrivals = store::arrivals_since(self.store.conn(), self.arrivals_seen, 4096)?;
-            let Some((last, _)) = arrivals.last() else {
-                break;
-            };
-            self.arrivals_seen = *last;
-            for (_, e) in &arrivals {
-                if let Some(f) = self.states.get_mut(&e.negotiation()) {
-                    f.added(e);
-                }
-            }
-        }
-        let conn = self.store.conn();
-        let folded = self.states.entry(*negotiation).or_default();
-        let (state, _) = folded
-            .current(|| store::events(conn, negotiation).map_err(anyhow::Error::from))
-            .with_context(|| format!("negotiation {negotiation} cannot be folded"))?;
-        Ok(state)
+        current_state(
+            self.store.conn(),
+            &mut self.states,
+            &mut self.arrivals_seen,
+            negotiation,
+        )
     }
 
     /// Finds a negotiation by its id or a unique prefix of it.
@@ -200,34 +192,17 @@ impl Workspace {
         finish: impl FnOnce(&mut EventHeader) -> Result<()>,
     ) -> Result<Event> {
         let tx = self.store.write()?;
-        let all_heads = store::heads(&tx, negotiation)?;
+        // Under the write lock, so the state is that of exactly what is stored.
+        let state = current_state(&tx, &mut self.states, &mut self.arrivals_seen, negotiation)?;
         let mut heads = store::heads_in_view(&tx, negotiation, channel)?;
         // An event names at most MAX_PARENTS parents; heads left out stay heads, and the next
         // events name them.
         heads.truncate(entente_protocol::event::MAX_PARENTS);
-        let state = match self.cache.take() {
-            Some((cached_heads, state))
-                if cached_heads == all_heads && state.negotiation == *negotiation =>
-            {
-                state
-            }
-            _ => {
-                let events = store::events(&tx, negotiation)?;
-                fold(&events)
-                    .with_context(|| format!("negotiation {negotiation} cannot be folded"))?
-            }
-        };
-        let lamport_of = |h: &EventId| -> Result<u64> {
-            store::lamport_of(&tx, negotiation, h)?.context("a head is missing from the store")
-        };
         let mut lamport = 0;
         for h in &heads {
-            lamport = lamport.max(lamport_of(h)? + 1);
-        }
-        // Folding one more event onto a cached state is exact only when it sorts after all.
-        let mut top = 0;
-        for h in &all_heads {
-            top = top.max(lamport_of(h)?);
+            let of = store::lamport_of(&tx, negotiation, h)?
+                .context("a head is missing from the store")?;
+            lamport = lamport.max(of + 1);
         }
         let kind = body.kind();
         let mut header = EventHeader::new(
@@ -243,17 +218,12 @@ impl Workspace {
         let event = Event::sign(header, &me.device_key)
             .with_context(|| format!("cannot sign the {kind} event"))?;
         if let Err(reason) = state.admits(&event) {
-            self.cache = Some((state.heads.clone(), state));
             bail!("refused: {}", explain(reason, kind));
         }
+        // The folded state takes the event from the arrival log at its next use.
         store::insert(&tx, &event, now_ms())?;
         tx.commit()
             .context("cannot commit the event to the database")?;
-        if event.header.lamport > top {
-            let mut state = state;
-            state.append(&event);
-            self.cache = Some((state.heads.clone(), state));
-        }
         tracing::info!(event = %event.id, kind, "event stored");
         Ok(event)
     }
@@ -268,7 +238,7 @@ impl Workspace {
         channel: &str,
         content: Body,
     ) -> Result<Event> {
-        let (events, state) = self.load(negotiation)?;
+        let state = self.state(negotiation)?;
         let readers = state
             .channel_delegations(channel)
             .with_context(|| format!("no channel {channel:?} in this negotiation"))?;
@@ -284,21 +254,50 @@ impl Workspace {
             bail!("your delegation does not read channel {channel:?}");
         }
         let entitled = state.entitled_devices(channel);
-        let ring = Keyring::open(&state, &events, &me.public.device, &me.sealing_secret);
-        let usable = state.current_epoch(channel).and_then(|(n, ep)| {
-            let fresh = state.epoch_is_fresh(channel, ep) && entitled.is_subset(&ep.holders);
-            ring.get(channel, n, &ep.key_id)
-                .filter(|_| fresh)
-                .map(|k| (n, k.clone()))
+        let fresh = state.current_epoch(channel).and_then(|(n, ep)| {
+            (state.epoch_is_fresh(channel, ep) && entitled.is_subset(&ep.holders))
+                .then_some((n, ep.key_id))
         });
+        let usable = match fresh {
+            Some((n, key_id)) => self
+                .epoch_key(me, negotiation, channel, n, key_id)?
+                .map(|key| (n, key)),
+            None => None,
+        };
         let (epoch, key) = match usable {
             Some(k) => k,
-            None => self.start_epoch(me, negotiation, channel, &state)?,
+            None => {
+                let state = self.state(negotiation)?.clone();
+                self.start_epoch(me, negotiation, channel, &state)?
+            }
         };
         self.post_with(me, negotiation, &content, channel, |header| {
             header.epoch = epoch;
             sealed::seal_into(header, &content, &key, random()?).context("cannot seal the content")
         })
+    }
+
+    /// This device's key for a channel epoch, opened from the record the first time.
+    fn epoch_key(
+        &mut self,
+        me: &Identity,
+        negotiation: &NegotiationId,
+        channel: &str,
+        epoch: u64,
+        key_id: [u8; 16],
+    ) -> Result<Option<EpochKey>> {
+        let slot = (*negotiation, me.public.device, channel.to_string(), key_id);
+        if let Some(key) = self.epoch_keys.get(&slot) {
+            return Ok(Some(key.clone()));
+        }
+        let events = store::events(self.store.conn(), negotiation)?;
+        let state = self.state(negotiation)?;
+        let ring = Keyring::open(state, &events, &me.public.device, &me.sealing_secret);
+        let key = ring.get(channel, epoch, &key_id).cloned();
+        if let Some(key) = &key {
+            self.epoch_keys.insert(slot, key.clone());
+        }
+        Ok(key)
     }
 
     /// Makes a fresh key for the channel's next epoch and seals it to every entitled device.
@@ -325,6 +324,15 @@ impl Workspace {
             )?;
             self.post_in_channel(me, negotiation, channel, body)?;
         }
+        self.epoch_keys.insert(
+            (
+                *negotiation,
+                me.public.device,
+                channel.to_string(),
+                key.id(),
+            ),
+            key.clone(),
+        );
         tracing::info!(
             channel,
             epoch,
@@ -418,7 +426,6 @@ impl Workspace {
             }
         }
         tx.commit().context("cannot commit the imported events")?;
-        self.cache = None;
         let (events, state) = self.load(&negotiation)?;
         tracing::info!(%negotiation, new, total = events.len(), "record imported");
         Ok(ImportReport {
@@ -429,6 +436,33 @@ impl Workspace {
             state_hash: hex::encode(state.state_hash()),
         })
     }
+}
+
+/// Brings the folded states up to date with the arrival log and returns `negotiation`'s.
+/// A free function so that a caller can hold a write transaction on the store meanwhile.
+fn current_state<'a>(
+    conn: &rusqlite::Connection,
+    states: &'a mut HashMap<NegotiationId, Folded>,
+    arrivals_seen: &mut i64,
+    negotiation: &NegotiationId,
+) -> Result<&'a NegotiationState> {
+    loop {
+        let arrivals = store::arrivals_since(conn, *arrivals_seen, 4096)?;
+        let Some((last, _)) = arrivals.last() else {
+            break;
+        };
+        *arrivals_seen = *last;
+        for (_, e) in &arrivals {
+            if let Some(f) = states.get_mut(&e.negotiation()) {
+                f.added(e);
+            }
+        }
+    }
+    let folded = states.entry(*negotiation).or_default();
+    let (state, _) = folded
+        .current(|| store::events(conn, negotiation).map_err(anyhow::Error::from))
+        .with_context(|| format!("negotiation {negotiation} cannot be folded"))?;
+    Ok(state)
 }
 
 /// Envelopes per key event: 300 of about 170 bytes stay well under the 64 KiB event limit.

@@ -8,6 +8,7 @@
 pub mod behaviour;
 pub mod codec;
 mod node;
+mod orphans;
 pub mod peers;
 mod serve;
 

@@ -17,6 +17,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, identify, kad, mdns, relay};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::behaviour::{Behaviour, BehaviourEvent, SwarmOptions, build_swarm};
+use super::orphans::{Held, MAX_MISSING, Orphans, footprint};
 use super::peers::{device_of, is_relayed, peer_in, peer_of, via_relay, with_peer};
 use super::serve::{Serving, stored_event};
 use super::{Control, Credentials, NetConfig};
@@ -77,6 +78,8 @@ pub(super) struct Node {
     /// Parents a peer owes us: it gossiped a shared event citing them, so it holds them, and the
     /// sync round that follows must bring them.
     owed: HashMap<(PeerId, NegotiationId), Owed>,
+    /// Gossiped events waiting for their parents before they are validated and forwarded.
+    orphans: Orphans,
 }
 
 struct Owed {
@@ -192,6 +195,7 @@ impl Node {
             serving: Serving::default(),
             gossip_budget: HashMap::new(),
             owed: HashMap::new(),
+            orphans: Orphans::default(),
             config,
         };
         for neg in store::negotiations(node.store.conn())? {
@@ -564,6 +568,7 @@ impl Node {
                 n.added(e);
             }
             let _ = self.stored.send(e.id);
+            self.orphans.stored(&e.id);
             tracing::debug!(event = %e.id, kind = %e.header.kind, "stored event from the network");
         }
         Ok(())
@@ -586,6 +591,16 @@ impl Node {
     /// an accredited delegation: anything else is noise from outside and is not forwarded.
     fn author_is_known(&mut self, event: &Event) -> bool {
         let neg = event.negotiation();
+        // Most gossip is by devices the state already knew when it was last brought up to date:
+        // that answer needs no fold of what arrived since (a fold per gossiped event would).
+        if self
+            .negotiations
+            .get(&neg)
+            .and_then(Folded::last_folded)
+            .is_some_and(|s| s.delegation_of(&event.header.author).is_some())
+        {
+            return true;
+        }
         let Some(state) = self.state(&neg) else {
             return false;
         };
@@ -614,6 +629,7 @@ impl Node {
         let stored =
             Event::claimed_id(&message.data).and_then(|eid| self.stored_copy(&eid, &message.data));
         let mut cited = Vec::new();
+        let mut orphan = None;
         let outcome = match stored {
             Some((neg, channel)) if wrong_topic(&neg, &channel) => {
                 Ingest::Invalid("event published on the wrong topic".into())
@@ -629,7 +645,11 @@ impl Node {
                     if is_shared_channel(&e.header.channel) {
                         cited = e.header.parents.clone();
                     }
-                    self.ingest(e, Path::Gossip)
+                    let outcome = self.ingest(e.clone(), Path::Gossip);
+                    if matches!(outcome, Ingest::MissingParents(_)) {
+                        orphan = Some(e);
+                    }
+                    outcome
                 }
             },
         };
@@ -656,6 +676,13 @@ impl Node {
                 // The sync round asks for everything we lack at once: however many such events
                 // arrive, at most one request per peer and negotiation is in flight.
                 self.request_sync(source, neg);
+                // The parents are probably a few milliseconds behind: wait for them, then
+                // store and forward it (its validation result is reported then).
+                if let Some(event) = orphan
+                    && self.hold_orphan(event, id.clone(), source)
+                {
+                    return;
+                }
                 MessageAcceptance::Ignore
             }
             Ingest::NotOurs => MessageAcceptance::Ignore,
@@ -668,6 +695,55 @@ impl Node {
             .behaviour_mut()
             .gossipsub
             .report_message_validation_result(&id, &source, acceptance);
+    }
+
+    /// Holds a gossiped event until its missing parents are stored; false if it cannot be held.
+    fn hold_orphan(&mut self, event: Event, message: gossipsub::MessageId, source: PeerId) -> bool {
+        if !self.orphans.has_room(&source, footprint(&event)) {
+            return false;
+        }
+        let conn = self.store.conn();
+        let mut missing = HashSet::new();
+        for p in &event.header.parents {
+            if !store::contains(conn, p).unwrap_or(true) {
+                missing.insert(*p);
+                if missing.len() > MAX_MISSING {
+                    return false;
+                }
+            }
+        }
+        self.orphans
+            .hold(event, missing, message, source, Instant::now())
+    }
+
+    /// Stores and forwards the held events whose parents have arrived.
+    fn release_orphans(&mut self) {
+        while let Some(held) = self.orphans.next_ready() {
+            self.settle_orphan(held);
+        }
+    }
+
+    /// Reports a held event's validation result: forwarded if it is stored now.
+    fn settle_orphan(&mut self, held: Held) {
+        let Held {
+            event,
+            message,
+            source,
+            ..
+        } = held;
+        let acceptance = match self.ingest(event, Path::Gossip) {
+            Ingest::Stored(_) | Ingest::Duplicate => MessageAcceptance::Accept,
+            Ingest::Invalid(why) => {
+                self.punish(source, &why);
+                MessageAcceptance::Reject
+            }
+            // Left to sync.
+            Ingest::MissingParents(_) | Ingest::NotOurs => MessageAcceptance::Ignore,
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&message, &source, acceptance);
     }
 
     /// Charges a peer for a gossiped event that cost a signature check and brought nothing;
@@ -931,6 +1007,10 @@ impl Node {
 
     fn maintain(&mut self) {
         let now = Instant::now();
+        for held in self.orphans.expired(now) {
+            self.settle_orphan(held);
+        }
+        self.release_orphans();
         let expired: Vec<_> = self
             .probation
             .iter()
@@ -1281,7 +1361,10 @@ impl Node {
                 propagation_source,
                 message_id,
                 message,
-            }) => self.on_gossip(propagation_source, message_id, message),
+            }) => {
+                self.on_gossip(propagation_source, message_id, message);
+                self.release_orphans();
+            }
             BehaviourEvent::Sync(request_response::Event::Message { peer, message, .. }) => {
                 match message {
                     request_response::Message::Request {
@@ -1290,7 +1373,10 @@ impl Node {
                     request_response::Message::Response {
                         request_id,
                         response,
-                    } => self.on_sync_response(request_id, response),
+                    } => {
+                        self.on_sync_response(request_id, response);
+                        self.release_orphans();
+                    }
                 }
             }
             BehaviourEvent::Sync(request_response::Event::OutboundFailure {

@@ -5,4 +5,5 @@ mod gating;
 mod hostile;
 mod mesh;
 mod partition;
+mod posting;
 mod proximity;
