@@ -666,7 +666,11 @@ fn latency_section(n: usize, e: &Latency, b: &Latency, links: &RunSetup) -> Sect
             Goal::AtMost(1000.0),
             format!(
                 "{why} At N=200 one process runs 200 nodes on 2 cores, so the figure also \
-                 measures CPU contention that separate machines would not have."
+                 measures CPU contention that separate machines would not have. The logs show it \
+                 feeding on itself: the node loops fall seconds behind, pings time out (about \
+                 1000 in a run), the connections are closed and made again, and every new \
+                 connection starts a sync round. Closing only after repeated ping failures, and \
+                 a sync on reconnection that sends just what changed, would break that spiral."
             ),
         ),
         _ => p99,
