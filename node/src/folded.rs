@@ -59,9 +59,21 @@ impl Folded {
         Self::default()
     }
 
-    /// The state as last brought up to date, without what arrived since.
+    /// The state as last brought up to date, without what arrived since; `None` while an event
+    /// that can take a device away (revocation, removal, leaving, readmission) waits to be
+    /// folded, so that a yes from it is still true now.
     pub(crate) fn last_folded(&self) -> Option<&NegotiationState> {
-        self.state.as_ref().filter(|_| !self.stale)
+        use entente_protocol::body::kind;
+        let takes_devices = |e: &Event| {
+            matches!(
+                e.header.kind.as_str(),
+                kind::REVOKE | kind::REMOVE | kind::LEAVE | kind::ACCREDIT
+            )
+        };
+        if self.stale || self.pending.iter().any(takes_devices) {
+            return None;
+        }
+        self.state.as_ref()
     }
 
     /// Notes a newly stored event of this negotiation.
@@ -188,6 +200,38 @@ mod tests {
             v.sort_by_key(Event::order_key);
             Ok(v)
         }
+    }
+
+    /// A state that has not folded a pending revocation does not vouch for devices.
+    #[test]
+    fn the_last_folded_state_is_not_offered_while_a_revocation_waits() {
+        use entente_protocol::event::EventHeader;
+        use entente_protocol::identity::device_id;
+        let neg = charter();
+        let mut f = Folded::new();
+        assert!(f.last_folded().is_none(), "nothing folded yet");
+        f.current(load(std::slice::from_ref(&neg))).expect("fold");
+        let said = child(&neg, &[&neg], "hello");
+        f.added(&said);
+        assert!(f.last_folded().is_some(), "a message takes no device away");
+        let body = entente_protocol::Body::Revoke {
+            device: device_id(&crate::store::tests::key()),
+            reason: "stolen".into(),
+        };
+        let header = EventHeader::new(
+            Some(neg.id),
+            device_id(&crate::store::tests::key()),
+            vec![said.id],
+            2,
+            3,
+            &body,
+        );
+        let revoke = Event::sign(header, &crate::store::tests::key()).expect("signs");
+        f.added(&revoke);
+        assert!(f.last_folded().is_none());
+        let all = [neg.clone(), said, revoke];
+        f.current(load(&all)).expect("fold");
+        assert!(f.last_folded().is_some(), "folded, it is current again");
     }
 
     /// Rounds of concurrent events delivered newest id first (each one sorting before the one

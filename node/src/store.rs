@@ -106,28 +106,34 @@ const MIGRATIONS: &[&str] = &[
      ) WITHOUT ROWID;
      INSERT INTO lane_heads (negotiation, lane, id)
          SELECT e.negotiation,
-                CASE WHEN e.channel IN ('governance', 'plenary') THEN '' ELSE e.channel END,
+                CASE WHEN e.channel IN ('governance', 'plenary') THEN 'governance' ELSE e.channel END,
                 e.id
          FROM events e
          WHERE NOT EXISTS (
              SELECT 1 FROM parents p JOIN events c ON c.id = p.child
              WHERE p.parent = e.id
-               AND (CASE WHEN c.channel IN ('governance', 'plenary') THEN '' ELSE c.channel END)
-                 = (CASE WHEN e.channel IN ('governance', 'plenary') THEN '' ELSE e.channel END));",
+               AND (CASE WHEN c.channel IN ('governance', 'plenary') THEN 'governance' ELSE c.channel END)
+                 = (CASE WHEN e.channel IN ('governance', 'plenary') THEN 'governance' ELSE e.channel END));",
 ];
 
 /// The lane of the migration-5 table `lane_heads` that an event of `channel` belongs to: shared
 /// events build only on shared ones, restricted events on shared ones and their channel's.
+/// Shared events are filed under "governance", a name no restricted channel can have (any other
+/// string, the empty one included, can arrive as a channel name).
 fn lane(channel: &str) -> &str {
     if is_shared_channel(channel) {
-        ""
+        SHARED_LANE
     } else {
         channel
     }
 }
 
+const SHARED_LANE: &str = "governance";
+
 /// The schema version after which `backfill_channels` must run (the channel column's).
 const CHANNELS_ADDED: usize = 3;
+/// The schema version whose migration reads every event's channel (`lane_heads`).
+const LANE_HEADS_ADDED: usize = 5;
 
 pub struct Store {
     conn: Connection,
@@ -172,6 +178,11 @@ impl Store {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             tracing::info!(version = i + 1, "applying database migration");
+            // A store left at version 3 or 4 by an older build may not have been backfilled
+            // (that build backfilled in a transaction of its own, after the migrations).
+            if i + 1 == LANE_HEADS_ADDED {
+                backfill_channels(&tx)?;
+            }
             tx.execute_batch(sql)?;
             if i + 1 == CHANNELS_ADDED {
                 backfill_channels(&tx)?;
@@ -364,13 +375,13 @@ pub fn heads_in_view(
     let mut stmt = conn.prepare_cached(
         "SELECT v.id FROM lane_heads v
          WHERE v.negotiation = ?1
-           AND (v.lane = ?2 OR (v.lane = '' AND NOT EXISTS (
+           AND (v.lane = ?2 OR (v.lane = ?4 AND NOT EXISTS (
                SELECT 1 FROM parents p JOIN events c ON c.id = p.child
                WHERE p.parent = v.id AND c.channel = ?3)))
          ORDER BY v.id",
     )?;
     let rows = stmt.query_map(
-        params![negotiation.as_bytes(), lane(channel), channel],
+        params![negotiation.as_bytes(), lane(channel), channel, SHARED_LANE],
         |r| r.get::<_, Vec<u8>>(0),
     )?;
     rows.map(|r| id_from(r?)).collect()
@@ -462,7 +473,7 @@ pub(crate) mod tests {
 
     use super::*;
 
-    fn key() -> SigningKey {
+    pub(crate) fn key() -> SigningKey {
         SigningKey::from_bytes(&[7; 32])
     }
 
@@ -619,6 +630,34 @@ pub(crate) mod tests {
         assert!(!insert(c, &b, 0).expect("a duplicate is still refused"));
     }
 
+    /// An older build committed migrations 3 and 4, then was killed before its separate
+    /// backfill of channels: migration 5 still finds every event's lane.
+    #[test]
+    fn a_version_4_store_without_backfilled_channels_opens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        let g = charter();
+        let a = child(&g, &[&g], "a");
+        {
+            let conn = Connection::open(&path).expect("opens");
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql).expect("old schema");
+            }
+            conn.pragma_update(None, "user_version", 4)
+                .expect("version");
+            for e in [&g, &a] {
+                insert_schema_3(&conn, e);
+            }
+            conn.execute_batch("UPDATE events SET channel = NULL")
+                .expect("not backfilled");
+        }
+        let store = Store::open(&path).expect("migrates");
+        assert_eq!(
+            heads_in_view(store.conn(), &g.id, "plenary").expect("heads"),
+            vec![a.id]
+        );
+    }
+
     /// What `insert` wrote before migration 4.
     fn insert_schema_3(conn: &Connection, e: &Event) {
         let neg = e.negotiation();
@@ -694,7 +733,8 @@ pub(crate) mod tests {
     /// maintained heads of every view are exactly those a full scan finds.
     #[test]
     fn maintained_lane_heads_match_a_full_scan() {
-        const CHANNELS: [&str; 4] = ["plenary", "governance", "proximity-a", "proximity-b"];
+        // "" is a channel name too: it must not be taken for the shared lane.
+        const CHANNELS: [&str; 5] = ["plenary", "governance", "proximity-a", "proximity-b", ""];
         for seed in 1..=8u64 {
             let (_dir, store) = temp_store();
             let c = store.conn();

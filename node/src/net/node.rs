@@ -441,6 +441,8 @@ impl Node {
             if let Some(n) = self.negotiations.get_mut(&neg) {
                 n.added(event);
             }
+            // Written by another process: held gossip may have waited for it.
+            self.orphans.stored(&event.id);
             if Some(event.header.author) == self.my_device {
                 let fresh = i >= gossip_from
                     && now_ms().saturating_sub(event.header.time) <= GOSSIP_FRESH_MS;
@@ -466,6 +468,7 @@ impl Node {
                 self.request_sync(*p, neg);
             }
         }
+        self.release_orphans();
         Ok(())
     }
 
@@ -718,7 +721,17 @@ impl Node {
 
     /// Holds a gossiped event until its missing parents are stored; false if it cannot be held.
     fn hold_orphan(&mut self, event: Event, message: gossipsub::MessageId, source: PeerId) -> bool {
-        if !self.orphans.has_room(&source, footprint(&event)) {
+        // Only from admitted peers, and by authors already known: junk with random authors must
+        // not take the room honest events need.
+        let known = self
+            .negotiations
+            .get(&event.negotiation())
+            .and_then(Folded::last_folded)
+            .is_some_and(|s| s.delegation_of(&event.header.author).is_some());
+        if !known
+            || !self.admitted.contains(&source)
+            || !self.orphans.has_room(&source, footprint(&event))
+        {
             return false;
         }
         let conn = self.store.conn();
@@ -1061,8 +1074,10 @@ impl Node {
         }
         if now.duration_since(self.last_anti_entropy) >= ANTI_ENTROPY {
             self.last_anti_entropy = now;
+            // In this node's own order (sorted alike, every node would pick the same three).
+            let me = self.me.to_bytes();
             let mut peers: Vec<_> = self.admitted.iter().copied().collect();
-            peers.sort();
+            peers.sort_by_cached_key(|p| link_rank(&me, p));
             let negs = self.followed();
             // A few peers per round, in turn: every peer comes round within len/3 rounds.
             let take = ANTI_ENTROPY_PEERS.min(peers.len());

@@ -16,8 +16,9 @@ use libp2p::PeerId;
 use libp2p::gossipsub::MessageId;
 
 /// How long an event may wait for its parents. Gossipsub keeps a message for forwarding for
-/// `history_length` heartbeats (5 × 700 ms); later it is left to sync.
-pub(super) const ORPHAN_WAIT: Duration = Duration::from_secs(2);
+/// `history_length` heartbeats (5 × 700 ms), and expiry is checked at the node's maintenance
+/// (every 2 s by default): within that, a late parent still gets the event forwarded.
+pub(super) const ORPHAN_WAIT: Duration = Duration::from_secs(1);
 /// At most this many events wait at once…
 const MAX_HELD: usize = 512;
 /// …of at most this many bytes together…
@@ -120,7 +121,8 @@ impl Orphans {
         self.ready.pop()
     }
 
-    /// Events that waited longer than [`ORPHAN_WAIT`].
+    /// Events that waited longer than [`ORPHAN_WAIT`], in fold order (a parent before its
+    /// child, so that both can be stored if the parent's parents have come meanwhile).
     pub(super) fn expired(&mut self, now: Instant) -> Vec<Held> {
         let old: Vec<EventId> = self
             .held
@@ -128,7 +130,9 @@ impl Orphans {
             .filter(|(_, h)| now.duration_since(h.since) >= ORPHAN_WAIT)
             .map(|(id, _)| *id)
             .collect();
-        old.iter().filter_map(|id| self.take(id)).collect()
+        let mut out: Vec<Held> = old.iter().filter_map(|id| self.take(id)).collect();
+        out.sort_by_key(|h| h.event.order_key());
+        out
     }
 
     #[cfg(test)]
