@@ -149,6 +149,17 @@ impl Member {
         )
     }
 
+    /// The chair removes `other` from the negotiation.
+    pub fn remove(&self, negotiation: &NegotiationId, other: &Member) -> Result<Event> {
+        self.post(
+            negotiation,
+            Body::Remove {
+                delegation: other.identity.public.delegation,
+                reason: "test".into(),
+            },
+        )
+    }
+
     pub fn join(&self, negotiation: &NegotiationId) -> Result<Event> {
         self.post(
             negotiation,

@@ -164,13 +164,7 @@ async fn relays_and_outsiders_never_see_plaintext_and_removal_and_history_work()
     assert!(cee.texts(&neg, "caucus").is_empty());
 
     // Cee is removed; what is said afterwards is sealed with a key Cee was never sent.
-    chair.post(
-        &neg,
-        Body::Remove {
-            delegation: cee.identity.public.delegation,
-            reason: "test".into(),
-        },
-    )?;
+    chair.remove(&neg, &cee)?;
     let after = "MARKER-after-removal-8c2a";
     chair.say(&neg, after)?;
     converge(&[&chair, &bee], &neg, LIMIT).await?;

@@ -40,13 +40,7 @@ fn a_long_lived_workspace_builds_on_other_writers_and_rekeys_after_a_removal() -
 
     // The chair removes Cee through another writer: the long-lived workspace must not keep
     // sealing with a key Cee holds.
-    chair.post(
-        &neg,
-        Body::Remove {
-            delegation: cee.identity.public.delegation,
-            reason: "test".into(),
-        },
-    )?;
+    chair.remove(&neg, cee)?;
     let three = long.post_content(&chair.identity, &neg, "plenary", message("three"))?;
     assert!(
         three.header.epoch > two.header.epoch,
